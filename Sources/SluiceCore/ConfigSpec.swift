@@ -1,0 +1,183 @@
+/// The type of a configuration field, as the spec declares it.
+///
+/// A struct over a private enum, so new kinds of field can be added without breaking stage authors.
+public struct ConfigType: Sendable, CustomStringConvertible {
+    indirect enum Kind: Sendable {
+        case string
+        case integer(ClosedRange<Int64>?)
+        case number(ClosedRange<Double>?)
+        case boolean
+        case duration
+        case enumeration([String])
+        case array(ConfigType, minCount: Int)
+        case object(ConfigSpec)
+        case map(ConfigType)
+        case expression
+        case any
+        case oneOf([ConfigType])
+        case custom(name: String, expected: String, check: @Sendable (JSONValue) -> Bool)
+    }
+    let kind: Kind
+
+    /// Any string.
+    public static let string = ConfigType(kind: .string)
+    /// An integer, optionally within `range`.
+    public static func integer(_ range: ClosedRange<Int64>? = nil) -> ConfigType { ConfigType(kind: .integer(range)) }
+    /// Any integer.
+    public static let integer = ConfigType(kind: .integer(nil))
+    /// A number, optionally within `range`.
+    public static func number(_ range: ClosedRange<Double>? = nil) -> ConfigType { ConfigType(kind: .number(range)) }
+    /// Any number.
+    public static let number = ConfigType(kind: .number(nil))
+    /// `true` or `false`.
+    public static let boolean = ConfigType(kind: .boolean)
+    /// A duration: `"500ms"`, `"2s"`, `"5m"` … or a number of seconds. Decode it as ``ConfigDuration``.
+    public static let duration = ConfigType(kind: .duration)
+    /// A filter expression (checked when the pipeline is validated).
+    public static let expression = ConfigType(kind: .expression)
+    /// Any JSON value (the stage checks it itself).
+    public static let any = ConfigType(kind: .any)
+    /// One of a fixed set of strings.
+    public static func oneOf(_ values: [String]) -> ConfigType { ConfigType(kind: .enumeration(values)) }
+    /// An array of `element`, with at least `minCount` elements.
+    public static func array(_ element: ConfigType, minCount: Int = 0) -> ConfigType { ConfigType(kind: .array(element, minCount: minCount)) }
+    /// An object with the fields of `spec`.
+    public static func object(_ spec: ConfigSpec) -> ConfigType { ConfigType(kind: .object(spec)) }
+    /// An object with arbitrary keys whose values are `value`.
+    public static func map(_ value: ConfigType) -> ConfigType { ConfigType(kind: .map(value)) }
+    /// Any of the given types (e.g. a string or a list of strings).
+    public static func either(_ types: ConfigType...) -> ConfigType { ConfigType(kind: .oneOf(types)) }
+    /// A value checked by `check`; `name` appears in docs, `expected` in error messages.
+    public static func custom(_ name: String, expected: String, check: @escaping @Sendable (JSONValue) -> Bool) -> ConfigType {
+        ConfigType(kind: .custom(name: name, expected: expected, check: check))
+    }
+
+    /// Whether this is ``expression``.
+    public var isExpression: Bool { if case .expression = kind { return true } else { return false } }
+
+    /// A short name for docs, e.g. `[string]`, `duration`, `block|drop_oldest`.
+    public var description: String {
+        switch kind {
+        case .string: return "string"
+        case .integer(let r): return r.map { "integer \($0.lowerBound)…\($0.upperBound)" } ?? "integer"
+        case .number(let r): return r.map { "number \($0.lowerBound)…\($0.upperBound)" } ?? "number"
+        case .boolean: return "boolean"
+        case .duration: return "duration"
+        case .enumeration(let v): return v.joined(separator: "|")
+        case .array(let e, _): return "[\(e)]"
+        case .object: return "object"
+        case .map(let v): return "{string: \(v)}"
+        case .expression: return "expression"
+        case .any: return "any"
+        case .oneOf(let types): return types.map(\.description).joined(separator: " or ")
+        case .custom(let name, _, _): return name
+        }
+    }
+
+    /// What a value of this type looks like, for "expected …" in messages.
+    public var expectation: String {
+        switch kind {
+        case .string: return "a string"
+        case .integer(let r): return r.map { "an integer from \($0.lowerBound) to \($0.upperBound)" } ?? "an integer"
+        case .number(let r): return r.map { "a number from \($0.lowerBound) to \($0.upperBound)" } ?? "a number"
+        case .boolean: return "true or false"
+        case .duration: return DurationText.expected
+        case .enumeration(let v): return "one of " + v.map { "\"\($0)\"" }.joined(separator: ", ")
+        case .array(let e, let min): return min > 0 ? "a non-empty array of \(e.plural)" : "an array of \(e.plural)"
+        case .object: return "an object"
+        case .map(let v): return "an object whose values are \(v.plural)"
+        case .expression: return "a filter expression string"
+        case .any: return "any value"
+        case .oneOf(let types): return types.map(\.expectation).joined(separator: " or ")
+        case .custom(_, let expected, _): return expected
+        }
+    }
+
+    var plural: String {
+        switch kind {
+        case .string: return "strings"
+        case .integer: return "integers"
+        case .number: return "numbers"
+        case .boolean: return "booleans"
+        case .duration: return "durations"
+        case .object: return "objects"
+        case .enumeration(let v): return "values from " + v.map { "\"\($0)\"" }.joined(separator: ", ")
+        default: return description + " values"
+        }
+    }
+}
+
+/// One field of a stage configuration: name, type, default, doc line and flags.
+public struct ConfigField: Sendable {
+    /// The JSON member name (snake_case).
+    public var name: String
+    /// The type of its value.
+    public var type: ConfigType
+    /// The value used when the field is absent; `nil` means the field is required unless ``isOptional``.
+    public var defaultValue: JSONValue?
+    /// One line of documentation.
+    public var doc: String
+    /// An absent optional field without default decodes as `nil`.
+    public var isOptional: Bool
+    /// Secret values (tokens, passwords) are redacted in every log line, message and printout.
+    public var isSecret: Bool
+    /// Advanced fields are listed after the others in `sluice stages`.
+    public var isAdvanced: Bool
+
+    /// Whether the pipeline file must give this field.
+    public var isRequired: Bool { defaultValue == nil && !isOptional }
+
+    /// Declares a field.
+    public init(
+        _ name: String, _ type: ConfigType, default defaultValue: JSONValue? = nil, optional: Bool = false,
+        secret: Bool = false, advanced: Bool = false, doc: String
+    ) {
+        self.name = name
+        self.type = type
+        self.defaultValue = defaultValue
+        self.doc = doc
+        self.isOptional = optional
+        self.isSecret = secret
+        self.isAdvanced = advanced
+    }
+}
+
+/// The declared fields of a configuration object.
+public struct ConfigSpec: Sendable {
+    /// The fields in documentation order.
+    public var fields: [ConfigField]
+
+    /// Creates a spec.
+    public init(_ fields: [ConfigField]) { self.fields = fields }
+
+    /// A spec with no fields.
+    public static let empty = ConfigSpec([])
+
+    /// The field called `name`.
+    public func field(named name: String) -> ConfigField? { fields.first { $0.name == name } }
+}
+
+/// A stage's configuration: a `Decodable` struct plus the spec that drives validation, defaults,
+/// documentation and JSON Schema export.
+///
+/// Validation runs against the spec first (reporting every problem with its path), defaults are filled
+/// in, and only then is the struct decoded — so `init(from:)` sees complete, well-typed input.
+public protocol StageConfiguration: Decodable, Sendable {
+    /// The declared fields.
+    static var spec: ConfigSpec { get }
+
+    /// Checks that go beyond single fields (e.g. "give `count` or `duration`, not both"); each problem is
+    /// reported at its path relative to the configuration object.
+    func validate() -> [Diagnostic]
+}
+
+extension StageConfiguration {
+    public func validate() -> [Diagnostic] { [] }
+}
+
+/// The configuration of a stage that has no options.
+public struct EmptyConfiguration: StageConfiguration {
+    public static let spec = ConfigSpec.empty
+    /// Creates the empty configuration.
+    public init() {}
+}

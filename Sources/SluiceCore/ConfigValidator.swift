@@ -1,0 +1,159 @@
+/// Checks a configuration object against its spec, collecting every problem and filling in defaults.
+public struct ConfigValidator {
+    /// Problems found so far.
+    public private(set) var diagnostics: [Diagnostic] = []
+    /// Pointers of values that belong to secret fields; their values never appear in messages.
+    public private(set) var secretPaths: Set<JSONPointer> = []
+    /// Pointers of strings produced by environment substitution (convertible to numbers and booleans).
+    public let substituted: Set<JSONPointer>
+
+    /// Creates a validator.
+    public init(substituted: Set<JSONPointer> = []) { self.substituted = substituted }
+
+    /// Validates `value` (nil when the `config` member is absent) against `spec` and returns it with
+    /// defaults filled in and substituted strings converted to the declared types.
+    public mutating func validate(_ value: JSONValue?, spec: ConfigSpec, at pointer: JSONPointer) -> JSONValue {
+        let object: JSONObject
+        switch value {
+        case nil, .null?:
+            object = JSONObject()
+        case .object(let o)?:
+            object = o
+        case let other?:
+            diagnostics.append(Diagnostic(.wrongType, at: pointer, "wrong type: got \(other.kindName)", expected: "an object"))
+            return .object(JSONObject())
+        }
+        return .object(validateObject(object, spec: spec, at: pointer))
+    }
+
+    mutating func validateObject(_ object: JSONObject, spec: ConfigSpec, at pointer: JSONPointer) -> JSONObject {
+        var out = JSONObject()
+        let names = spec.fields.map(\.name)
+        for (key, _) in object.entries where spec.field(named: key) == nil {
+            diagnostics.append(
+                Diagnostic(.unknownField, at: pointer.appending(key), "unknown field \"\(key)\"",
+                           expected: names.isEmpty ? "no fields" : "one of " + names.map { "\"\($0)\"" }.joined(separator: ", "),
+                           hint: didYouMean(key, in: names)))
+        }
+        for field in spec.fields {
+            let path = pointer.appending(field.name)
+            if field.isSecret { secretPaths.insert(path) }
+            if let v = object[field.name], v != .null {
+                out[field.name] = check(v, type: field.type, at: path, secret: field.isSecret)
+            } else if let d = field.defaultValue {
+                out[field.name] = d
+            } else if field.isRequired {
+                diagnostics.append(
+                    Diagnostic(.missingField, at: pointer, "missing required field \"\(field.name)\"",
+                               expected: field.type.expectation, hint: field.doc.isEmpty ? nil : "\(field.name): \(field.doc)"))
+            }
+        }
+        return out
+    }
+
+    func show(_ value: JSONValue, secret: Bool) -> String {
+        if secret { return "\(value.kindName) (value redacted)" }
+        switch value {
+        case .string(let s):
+            let short = s.count > 60 ? String(s.prefix(57)) + "…" : s
+            return "string \"\(short)\""
+        case .number, .bool, .null: return "\(value.kindName) \(value.jsonText)"
+        default: return value.kindName
+        }
+    }
+
+    mutating func wrongType(_ value: JSONValue, _ type: ConfigType, at path: JSONPointer, secret: Bool) {
+        diagnostics.append(Diagnostic(.wrongType, at: path, "wrong type: got \(show(value, secret: secret))", expected: type.expectation))
+    }
+
+    /// Checks one value; returns it, converted where a substituted string stands for a number or boolean.
+    mutating func check(_ value: JSONValue, type: ConfigType, at path: JSONPointer, secret: Bool) -> JSONValue {
+        var value = value
+        // A string that came from ${…} may stand for a number or a boolean.
+        if case .string(let s) = value, substituted.contains(path) {
+            switch type.kind {
+            case .integer, .number:
+                if let d = Double(s.trimmingCharacters()) { value = .number(d) }
+            case .boolean:
+                if s == "true" { value = .bool(true) } else if s == "false" { value = .bool(false) }
+            default: break
+            }
+        }
+        switch type.kind {
+        case .any:
+            return value
+        case .string:
+            guard case .string = value else { wrongType(value, type, at: path, secret: secret); return value }
+        case .expression:
+            guard case .string(let s) = value else { wrongType(value, type, at: path, secret: secret); return value }
+            do {
+                _ = try Expression(parsing: s)
+            } catch {
+                var d = Diagnostic(.expression, at: path, "invalid expression at column \(error.column): \(error.message)", expected: "a filter expression", hint: error.hint)
+                d.message += "\n      \(s)\n      \(String(repeating: " ", count: max(0, error.column - 1)))^"
+                diagnostics.append(d)
+            }
+        case .boolean:
+            guard case .bool = value else { wrongType(value, type, at: path, secret: secret); return value }
+        case .integer(let range):
+            guard let i = value.integerValue else { wrongType(value, type, at: path, secret: secret); return value }
+            if let range, !range.contains(i) {
+                diagnostics.append(Diagnostic(.invalidValue, at: path, "value \(i) is out of range", expected: type.expectation))
+            }
+        case .number(let range):
+            guard let n = value.numberValue else { wrongType(value, type, at: path, secret: secret); return value }
+            if let range, !range.contains(n) {
+                diagnostics.append(Diagnostic(.invalidValue, at: path, "value \(value.jsonText) is out of range", expected: type.expectation))
+            }
+        case .duration:
+            switch value {
+            case .number(let n) where n >= 0: break
+            case .string(let s) where DurationText.parse(s) != nil: break
+            case .string(let s):
+                diagnostics.append(Diagnostic(.invalidValue, at: path, "invalid duration \"\(s)\"", expected: type.expectation))
+            default:
+                wrongType(value, type, at: path, secret: secret)
+            }
+        case .enumeration(let allowed):
+            guard case .string(let s) = value else { wrongType(value, type, at: path, secret: secret); return value }
+            if !allowed.contains(s) {
+                diagnostics.append(
+                    Diagnostic(.invalidValue, at: path, "invalid value \(secret ? "(redacted)" : "\"\(s)\"")",
+                               expected: type.expectation, hint: secret ? nil : didYouMean(s, in: allowed)))
+            }
+        case .array(let element, let minCount):
+            guard case .array(let items) = value else { wrongType(value, type, at: path, secret: secret); return value }
+            if items.count < minCount {
+                diagnostics.append(Diagnostic(.invalidValue, at: path, "the array is empty", expected: type.expectation))
+            }
+            return .array(items.enumerated().map { check($1, type: element, at: path.appending($0), secret: secret) })
+        case .object(let spec):
+            guard case .object(let o) = value else { wrongType(value, type, at: path, secret: secret); return value }
+            return .object(validateObject(o, spec: spec, at: path))
+        case .map(let valueType):
+            guard case .object(let o) = value else { wrongType(value, type, at: path, secret: secret); return value }
+            return .object(JSONObject(o.entries.map { ($0.key, check($0.value, type: valueType, at: path.appending($0.key), secret: secret)) }))
+        case .oneOf(let types):
+            for t in types {
+                var probe = ConfigValidator(substituted: substituted)
+                let converted = probe.check(value, type: t, at: path, secret: secret)
+                if probe.diagnostics.isEmpty { return converted }
+            }
+            wrongType(value, type, at: path, secret: secret)
+        case .custom(_, let expected, let isValid):
+            if !isValid(value) {
+                diagnostics.append(Diagnostic(.invalidValue, at: path, "invalid value: got \(show(value, secret: secret))", expected: expected))
+            }
+        }
+        return value
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while s.first?.isWhitespace == true { s = s.dropFirst() }
+        while s.last?.isWhitespace == true { s = s.dropLast() }
+        return String(s)
+    }
+}

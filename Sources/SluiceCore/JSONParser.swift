@@ -1,0 +1,293 @@
+/// A line and column in a source text, both counted from 1.
+public struct SourcePosition: Hashable, Sendable, CustomStringConvertible {
+    /// The line, from 1.
+    public var line: Int
+    /// The column in characters (bytes for ASCII), from 1.
+    public var column: Int
+
+    /// Creates a position.
+    public init(line: Int, column: Int) {
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(line):\(column)" }
+}
+
+/// A parsed JSON document together with the position of every value in it.
+public struct JSONDocument: Sendable {
+    /// The root value.
+    public var root: JSONValue
+    /// Where each value starts in the source, by JSON Pointer.
+    public var positions: [JSONPointer: SourcePosition]
+
+    init(root: JSONValue, positions: [JSONPointer: SourcePosition], validated: Void) {
+        self.root = root
+        self.positions = positions
+    }
+
+    /// Parses UTF-8 JSON text.
+    ///
+    /// - Throws: ``JSONSyntaxError`` with the line and column of the first problem.
+    public init(parsing bytes: some Collection<UInt8>) throws(JSONSyntaxError) {
+        var parser = JSONParser(bytes: Array(bytes))
+        self = try parser.parseDocument()
+    }
+
+    /// Parses JSON text.
+    public init(parsing text: String) throws(JSONSyntaxError) {
+        try self.init(parsing: Array(text.utf8))
+    }
+
+    /// The position of the value at `pointer`, or of its nearest ancestor that has one.
+    public func position(of pointer: JSONPointer) -> SourcePosition? {
+        var tokens = pointer.tokens
+        while true {
+            if let p = positions[JSONPointer(tokens: tokens)] { return p }
+            if tokens.isEmpty { return nil }
+            tokens.removeLast()
+        }
+    }
+}
+
+/// A JSON syntax error with its position.
+public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What was wrong, e.g. "expected ',' or '}' after an object member".
+    public var message: String
+    /// Where it was found.
+    public var position: SourcePosition
+
+    public var description: String { "\(position): \(message)" }
+}
+
+struct JSONParser {
+    let bytes: [UInt8]
+    var index = 0
+    var line = 1
+    var lineStart = 0
+    var positions: [JSONPointer: SourcePosition] = [:]
+    var depth = 0
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    var position: SourcePosition { SourcePosition(line: line, column: index - lineStart + 1) }
+
+    mutating func parseDocument() throws(JSONSyntaxError) -> JSONDocument {
+        // Skip a UTF-8 byte order mark.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3; lineStart = 3 }
+        skipWhitespace()
+        if index == bytes.count { throw fail("the file is empty; expected a JSON object") }
+        let root = try parseValue(at: .root)
+        skipWhitespace()
+        if index < bytes.count { throw fail("unexpected \(describeCurrent()) after the end of the JSON value") }
+        return JSONDocument(root: root, positions: positions, validated: ())
+    }
+
+    func fail(_ message: String) -> JSONSyntaxError { JSONSyntaxError(message: message, position: position) }
+
+    func describeCurrent() -> String {
+        guard index < bytes.count else { return "end of file" }
+        let b = bytes[index]
+        if b >= 0x20 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
+        return "byte 0x\(String(b, radix: 16))"
+    }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"):
+                index += 1
+            case UInt8(ascii: "\n"):
+                index += 1
+                line += 1
+                lineStart = index
+            default:
+                return
+            }
+        }
+    }
+
+    mutating func parseValue(at pointer: JSONPointer) throws(JSONSyntaxError) -> JSONValue {
+        positions[pointer] = position
+        guard index < bytes.count else { throw fail("unexpected end of file; expected a value") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try parseObject(at: pointer)
+        case UInt8(ascii: "["): return try parseArray(at: pointer)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "'"): throw fail("strings must use double quotes, not single quotes")
+        case UInt8(ascii: "}"), UInt8(ascii: "]"): throw fail("unexpected \(describeCurrent()); expected a value (trailing commas are not allowed)")
+        default: throw fail("unexpected \(describeCurrent()); expected a value")
+        }
+    }
+
+    mutating func expectLiteral(_ literal: String) throws(JSONSyntaxError) {
+        for b in literal.utf8 {
+            guard index < bytes.count, bytes[index] == b else { throw fail("invalid literal; expected '\(literal)'") }
+            index += 1
+        }
+    }
+
+    mutating func enter() throws(JSONSyntaxError) {
+        depth += 1
+        if depth > 512 { throw fail("nesting deeper than 512 levels") }
+    }
+
+    mutating func parseObject(at pointer: JSONPointer) throws(JSONSyntaxError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        index += 1
+        var object = JSONObject()
+        var seen = Set<String>()
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of file inside an object; expected '}'") }
+            guard bytes[index] == UInt8(ascii: "\"") else {
+                if bytes[index] == UInt8(ascii: "}") { throw fail("trailing comma before '}' is not allowed") }
+                throw fail("unexpected \(describeCurrent()); expected a member name in double quotes")
+            }
+            let keyPosition = position
+            let key = try parseString()
+            if !seen.insert(key).inserted {
+                throw JSONSyntaxError(message: "duplicate member name \"\(key)\"", position: keyPosition)
+            }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw fail("unexpected \(describeCurrent()); expected ':' after member name \"\(key)\"")
+            }
+            index += 1
+            skipWhitespace()
+            let value = try parseValue(at: pointer.appending(key))
+            object.entries.append((key, value))
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of file inside an object; expected ',' or '}'") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
+            throw fail("unexpected \(describeCurrent()); expected ',' or '}' after an object member")
+        }
+    }
+
+    mutating func parseArray(at pointer: JSONPointer) throws(JSONSyntaxError) -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        index += 1
+        var elements: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+        while true {
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { throw fail("trailing comma before ']' is not allowed") }
+            elements.append(try parseValue(at: pointer.appending(elements.count)))
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unexpected end of file inside an array; expected ',' or ']'") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+            throw fail("unexpected \(describeCurrent()); expected ',' or ']' after an array element")
+        }
+    }
+
+    mutating func parseString() throws(JSONSyntaxError) -> String {
+        index += 1
+        var out: [UInt8] = []
+        while true {
+            guard index < bytes.count else { throw fail("unterminated string") }
+            let b = bytes[index]
+            switch b {
+            case UInt8(ascii: "\""):
+                index += 1
+                guard let s = String(validating: out, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
+                return s
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard index < bytes.count else { throw fail("unterminated escape") }
+                let e = bytes[index]
+                index += 1
+                switch e {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try parseHex4()
+                    if (0xD800..<0xDC00).contains(scalar) {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw fail("unpaired UTF-16 surrogate in \\u escape")
+                        }
+                        index += 2
+                        let low = try parseHex4()
+                        guard (0xDC00..<0xE000).contains(low) else { throw fail("invalid UTF-16 surrogate pair") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    guard let u = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
+                    out.append(contentsOf: Array(String(Character(u)).utf8))
+                default:
+                    index -= 1
+                    throw fail("invalid escape '\\\(Character(Unicode.Scalar(e)))' in string")
+                }
+            case 0x00..<0x20:
+                throw fail(b == 0x0A ? "unterminated string (line break inside a string)" : "control character in string must be escaped")
+            default:
+                out.append(b)
+                index += 1
+            }
+        }
+    }
+
+    mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            guard index < bytes.count else { throw fail("incomplete \\u escape") }
+            let b = bytes[index]
+            let d: UInt32
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(b - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(b - UInt8(ascii: "A") + 10)
+            default: throw fail("invalid hex digit in \\u escape")
+            }
+            v = v << 4 | d
+            index += 1
+        }
+        return v
+    }
+
+    mutating func parseNumber() throws(JSONSyntaxError) -> Double {
+        let start = index
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        func digits(_ p: inout JSONParser) -> Int {
+            let s = p.index
+            while p.index < p.bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(p.bytes[p.index]) { p.index += 1 }
+            return p.index - s
+        }
+        guard index < bytes.count else { throw fail("incomplete number") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+            if index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+                throw fail("numbers must not have leading zeros")
+            }
+        } else if digits(&self) == 0 {
+            throw fail("invalid number; expected a digit")
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            if digits(&self) == 0 { throw fail("invalid number; expected a digit after '.'") }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if digits(&self) == 0 { throw fail("invalid number; expected a digit in the exponent") }
+        }
+        let text = String(decoding: bytes[start..<index], as: UTF8.self)
+        guard let value = Double(text) else { throw fail("invalid number '\(text)'") }
+        return value
+    }
+}

@@ -1,0 +1,522 @@
+import Foundation
+public import SluiceCore
+
+/// Turns a pipeline file into a ``PipelinePlan``, or reports every problem in it at once.
+///
+/// Problems found: JSON syntax (with line and column), unset environment variables, unknown top-level
+/// and stage members, unknown kinds, configuration problems (unknown field, wrong type, missing required
+/// field, bad enum value, out of range, bad expression), duplicate ids, dangling or self `from`, cycles,
+/// sources given input, stages lacking input, outputs nobody reads, incompatible port types and event
+/// kinds. Each comes with its JSON Pointer, what was expected and, where possible, a hint.
+public struct PipelineLinter: Sendable {
+    /// The stage kinds available.
+    public var registry: StageRegistry
+    /// The environment for `${NAME}`.
+    public var environment: [String: String]
+
+    /// Creates a linter.
+    public init(registry: StageRegistry, environment: [String: String]) {
+        self.registry = registry
+        self.environment = environment
+    }
+
+    /// Creates a linter reading `${NAME}` from this process's environment.
+    public init(registry: StageRegistry) {
+        self.init(registry: registry, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Reads and checks the pipeline file at `path`.
+    public func plan(file path: String) throws(ValidationFailure) -> PipelinePlan {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            var d = Diagnostic(.unreadableFile, at: .root, exists ? "cannot read the file" : "no such file")
+            d.file = path
+            throw ValidationFailure([d])
+        }
+        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return try plan(bytes: Array(data), file: path, defaultName: name)
+    }
+
+    /// Checks pipeline JSON text; `file` names it in messages.
+    public func plan(text: String, file: String? = nil) throws(ValidationFailure) -> PipelinePlan {
+        try plan(bytes: Array(text.utf8), file: file, defaultName: "pipeline")
+    }
+
+    func plan(bytes: [UInt8], file: String?, defaultName: String) throws(ValidationFailure) -> PipelinePlan {
+        let document: JSONDocument
+        do {
+            document = try JSONDocument(parsing: bytes)
+        } catch {
+            var d = Diagnostic(.syntax, at: .root, "invalid JSON: \(error.message)")
+            d.file = file
+            d.position = error.position
+            throw ValidationFailure([d])
+        }
+        var run = LintRun(registry: registry, environment: environment)
+        let plan = run.lint(document.root, defaultName: defaultName, file: file)
+        if !run.diagnostics.isEmpty {
+            var all = run.diagnostics
+            for i in all.indices {
+                all[i].file = file
+                all[i].position = document.position(of: all[i].path)
+            }
+            all.sort { a, b in
+                switch (a.position, b.position) {
+                case let (p?, q?) where p != q: return (p.line, p.column) < (q.line, q.column)
+                default: return a.path < b.path
+                }
+            }
+            throw ValidationFailure(all)
+        }
+        return plan!
+    }
+}
+
+/// One linting pass; accumulates diagnostics.
+struct LintRun {
+    let registry: StageRegistry
+    let environment: [String: String]
+    var diagnostics: [Diagnostic] = []
+
+    init(registry: StageRegistry, environment: [String: String]) {
+        self.registry = registry
+        self.environment = environment
+    }
+
+    static let topLevelKeys = ["name", "description", "stages"]
+    static let stageKeys = ["id", "kind", "from", "config", "queue", "on_error", "description"]
+
+    /// A stage as read from the file, before types are resolved.
+    struct Draft {
+        var index: Int
+        var pointer: JSONPointer
+        var id: String
+        var kind: String?
+        var descriptor: StageDescriptor?
+        var from: [String]
+        var fromPointers: [JSONPointer]
+        var config: JSONValue
+        var configPointer: JSONPointer
+        var configValid: Bool
+        var queue: QueueSpec
+        var errorPolicy: ErrorPolicy
+        var secrets: [String]
+    }
+
+    mutating func report(_ code: DiagnosticCode, _ pointer: JSONPointer, _ message: String, expected: String? = nil, hint: String? = nil) {
+        diagnostics.append(Diagnostic(code, at: pointer, message, expected: expected, hint: hint))
+    }
+
+    mutating func lint(_ rawRoot: JSONValue, defaultName: String, file: String?) -> PipelinePlan? {
+        let substitution = EnvironmentSubstitution(environment: environment).apply(to: rawRoot)
+        diagnostics += substitution.diagnostics
+        guard case .object(let root) = substitution.value else {
+            report(.wrongType, .root, "a pipeline file must be a JSON object, got \(rawRoot.kindName)", expected: "{\"stages\": [...]}")
+            return nil
+        }
+        for key in root.keys where !Self.topLevelKeys.contains(key) {
+            report(.unknownField, JSONPointer.root.appending(key), "unknown top-level field \"\(key)\"",
+                   expected: "one of \"name\", \"description\", \"stages\"", hint: didYouMean(key, in: Self.topLevelKeys))
+        }
+        var name = defaultName
+        if let n = root["name"] {
+            if case .string(let s) = n { name = s } else { report(.wrongType, .root.appending("name"), "wrong type: got \(n.kindName)", expected: "a string") }
+        }
+        if let d = root["description"], d.stringValue == nil {
+            report(.wrongType, .root.appending("description"), "wrong type: got \(d.kindName)", expected: "a string")
+        }
+        guard let stagesValue = root["stages"] else {
+            report(.missingField, .root, "missing required field \"stages\"", expected: "an array of stage objects")
+            return nil
+        }
+        guard case .array(let stageValues) = stagesValue else {
+            report(.wrongType, .root.appending("stages"), "wrong type: got \(stagesValue.kindName)", expected: "an array of stage objects")
+            return nil
+        }
+        if stageValues.isEmpty {
+            report(.invalidValue, .root.appending("stages"), "the pipeline has no stages", expected: "at least a source and a sink")
+            return nil
+        }
+
+        var drafts: [Draft] = []
+        for (i, value) in stageValues.enumerated() {
+            if let d = readStage(value, index: i, substituted: substitution.substituted) { drafts.append(d) }
+        }
+
+        // Duplicate ids.
+        var firstIndex: [String: Int] = [:]
+        var usable: [Draft] = []
+        for d in drafts {
+            if let first = firstIndex[d.id] {
+                report(.duplicateID, d.pointer.appending("id"), "duplicate stage id \"\(d.id)\" (also used by /stages/\(first))",
+                       expected: "a unique id per stage")
+            } else {
+                firstIndex[d.id] = d.index
+                usable.append(d)
+            }
+        }
+        let byID = Dictionary(uniqueKeysWithValues: usable.map { ($0.id, $0) })
+        let ids = usable.map(\.id)
+
+        // Wiring: dangling, self, sources with input, stages without input, sinks as input.
+        var edgesOK = Set<String>()
+        for d in usable {
+            var ok = true
+            let role = d.descriptor?.role
+            if role == .source && !d.from.isEmpty {
+                report(.unexpectedInput, d.pointer.appending("from"), "stage \"\(d.id)\" is a source (\(d.kind ?? "?")) and takes no input",
+                       expected: "no \"from\" on a source")
+                ok = false
+            }
+            if let role, role != .source, d.from.isEmpty {
+                report(.missingInput, d.pointer, "stage \"\(d.id)\" (\(d.kind ?? "?")) needs an input",
+                       expected: "\"from\": the id of an upstream stage", hint: ids.first.map { _ in "sources here: " + usable.filter { $0.descriptor?.role == .source }.map { "\"\($0.id)\"" }.joined(separator: ", ") })
+                ok = false
+            }
+            for (j, up) in d.from.enumerated() {
+                let p = d.fromPointers[j]
+                if up == d.id {
+                    report(.selfFrom, p, "stage \"\(d.id)\" cannot take input from itself", expected: "the id of another stage")
+                    ok = false
+                } else if let u = byID[up] {
+                    if u.descriptor?.role == .sink {
+                        report(.portMismatch, p, "stage \"\(up)\" is a sink (\(u.kind ?? "?")) and has no output", expected: "the id of a source or transform")
+                        ok = false
+                    }
+                } else {
+                    report(.danglingFrom, p, "no stage has the id \"\(up)\"", expected: "one of " + ids.filter { $0 != d.id }.map { "\"\($0)\"" }.joined(separator: ", "),
+                           hint: didYouMean(up, in: ids.filter { $0 != d.id }))
+                    ok = false
+                }
+            }
+            if Set(d.from).count != d.from.count {
+                report(.invalidValue, d.pointer.appending("from"), "the same stage is listed twice in \"from\"", expected: "distinct stage ids")
+            }
+            if ok { edgesOK.insert(d.id) }
+        }
+
+        // Topological order (Kahn); what remains is in or behind a cycle.
+        var indegree: [String: Int] = [:]
+        var consumers: [String: [String]] = [:]
+        for d in usable {
+            let ups = d.from.filter { byID[$0] != nil && $0 != d.id }
+            indegree[d.id] = ups.count
+            for u in ups { consumers[u, default: []].append(d.id) }
+        }
+        var order: [String] = []
+        var ready = usable.filter { indegree[$0.id] == 0 }.map(\.id)
+        while !ready.isEmpty {
+            let id = ready.removeFirst()
+            order.append(id)
+            for c in consumers[id] ?? [] {
+                indegree[c]! -= 1
+                if indegree[c] == 0 { ready.append(c) }
+            }
+        }
+        if order.count < usable.count {
+            let remaining = Set(usable.map(\.id)).subtracting(order)
+            if let cycle = findCycle(in: remaining, byID: byID) {
+                let first = byID[cycle[0]]!
+                report(.cycle, first.pointer.appending("from"), "stages form a cycle: " + (cycle + [cycle[0]]).map { "\"\($0)\"" }.joined(separator: " → "),
+                       expected: "data to flow one way, from sources to sinks")
+            }
+        }
+
+        // Types, in topological order.
+        var outputTypes: [String: Any.Type] = [:]
+        var planned: [String: PlannedStage] = [:]
+        var secrets: [String] = []
+        for id in order {
+            guard let d = byID[id], let descriptor = d.descriptor, edgesOK.contains(id),
+                  d.from.allSatisfy({ outputTypes[$0] != nil })
+            else { continue }
+            secrets += d.secrets
+            let upstreamTypes = d.from.map { outputTypes[$0]! }
+            var stageType = descriptor.stageType
+            if descriptor.role != .source {
+                let first = upstreamTypes[0]
+                if let k = upstreamTypes.firstIndex(where: { ObjectIdentifier($0) != ObjectIdentifier(first) }) {
+                    report(.portMismatch, d.fromPointers[k],
+                           "stage \"\(id)\" merges different types: \"\(d.from[0])\" emits \(displayName(first)), \"\(d.from[k])\" emits \(displayName(upstreamTypes[k]))",
+                           expected: "every input of a stage to emit the same type")
+                    continue
+                }
+                if let generic = stageType as? any RecordGenericStage.Type {
+                    guard let recordType = first as? any Record.Type else {
+                        report(.portMismatch, d.fromPointers[0], "stage \"\(id)\" (\(descriptor.kind)) takes records, but \"\(d.from[0])\" emits \(displayName(first)), which is not a record",
+                               expected: "an upstream stage that emits records")
+                        continue
+                    }
+                    stageType = specialize(generic, forRecord: recordType)
+                } else if ObjectIdentifier(inputType(of: stageType)) != ObjectIdentifier(first) {
+                    report(.portMismatch, d.fromPointers[0],
+                           "stage \"\(id)\" (\(descriptor.kind)) takes \(displayName(inputType(of: stageType))), but \"\(d.from[0])\" (\(byID[d.from[0]]?.kind ?? "?")) emits \(displayName(first))",
+                           expected: "an upstream stage that emits \(displayName(inputType(of: stageType)))")
+                    continue
+                }
+            }
+            guard d.configValid else { continue }
+            // Decode the configuration.
+            let configuration: any StageConfiguration
+            do {
+                configuration = try decodeConfiguration(configurationType(of: stageType), from: d.config)
+            } catch {
+                report(.configuration, decodingPointer(error, base: d.configPointer), "invalid configuration: \(describeDecodingError(error))")
+                continue
+            }
+            var configOK = true
+            for var problem in configuration.validate() {
+                problem.path = JSONPointer(tokens: d.configPointer.tokens + problem.path.tokens)
+                diagnostics.append(problem)
+                configOK = false
+            }
+            if !configOK { continue }
+
+            // Field names used by expressions and conflation keys, against what the input declares.
+            if descriptor.role != .source, let recordType = upstreamTypes[0] as? any Record.Type, let declared = recordType.declaredFields {
+                let names = declared.map(\.name)
+                checkExpressionFields(d, spec: descriptor.spec, known: names, upstream: d.from[0])
+                if d.queue.policy == .conflate {
+                    for (k, key) in d.queue.key.enumerated() where !names.contains(key) {
+                        report(.unknownField, d.pointer.appending("queue").appending("key").appending(k),
+                               "\"\(d.from[0])\" emits no field \"\(key)\" to conflate on", expected: "one of " + names.joined(separator: ", "), hint: didYouMean(key, in: names))
+                    }
+                }
+            }
+            // Event kinds.
+            if let required = requiredKinds(of: stageType, configuration) {
+                for up in d.from {
+                    guard let p = planned[up], let emitted = emittedKinds(of: p.stageType, p.configuration) else { continue }
+                    if required.isDisjoint(with: emitted) {
+                        report(.portMismatch, d.pointer.appending("from"),
+                               "stage \"\(id)\" (\(descriptor.kind)) builds from \(required.sorted().joined(separator: " or ")), but \"\(up)\" emits only \(emitted.sorted().joined(separator: ", "))",
+                               expected: "an upstream stage that emits \(required.sorted().joined(separator: " or "))")
+                    }
+                }
+            }
+            let out = outputType(of: stageType)
+            outputTypes[id] = descriptor.role == .sink ? nil : out
+            planned[id] = PlannedStage(
+                id: id, kind: descriptor.kind, index: d.index, from: d.from, consumers: consumers[id] ?? [],
+                descriptor: descriptor, stageType: stageType, configuration: configuration,
+                displayConfiguration: redacted(d.config, spec: descriptor.spec),
+                queue: d.queue, errorPolicy: d.errorPolicy,
+                inputTypeName: descriptor.role == .source ? nil : displayName(inputType(of: stageType)),
+                outputTypeName: descriptor.role == .sink ? nil : displayName(out))
+        }
+
+        // Outputs nobody reads would lose events silently.
+        for d in usable where d.descriptor != nil && d.descriptor?.role != .sink && (consumers[d.id] ?? []).isEmpty && edgesOK.contains(d.id) {
+            report(.unusedOutput, d.pointer, "the output of stage \"\(d.id)\" (\(d.kind ?? "?")) goes nowhere",
+                   expected: "another stage with \"from\": \"\(d.id)\"", hint: "add a sink, e.g. {\"id\": \"out\", \"kind\": \"jsonl\", \"from\": \"\(d.id)\"} or kind \"null\"")
+        }
+
+        guard diagnostics.isEmpty else { return nil }
+        return PipelinePlan(name: name, file: file, stages: order.compactMap { planned[$0] }, secrets: secrets)
+    }
+
+    mutating func checkExpressionFields(_ d: Draft, spec: ConfigSpec, known: [String], upstream: String) {
+        for field in spec.fields {
+            guard field.type.isExpression, case .string(let text)? = d.config.objectValue?[field.name],
+                  let expression = try? Expression(parsing: text) else { continue }
+            for problem in expression.unknownFields(among: known) {
+                report(.expression, d.configPointer.appending(field.name),
+                       "\(problem.message) at column \(problem.column): \"\(upstream)\" emits \(known.joined(separator: ", "))",
+                       expected: "a field of the input", hint: problem.hint)
+            }
+        }
+    }
+
+    func findCycle(in remaining: Set<String>, byID: [String: Draft]) -> [String]? {
+        // Walk upstream links within the remaining set until a stage repeats.
+        guard var current = remaining.sorted(by: { byID[$0]!.index < byID[$1]!.index }).first else { return nil }
+        var path: [String] = []
+        var seen: [String: Int] = [:]
+        while seen[current] == nil {
+            seen[current] = path.count
+            path.append(current)
+            guard let next = byID[current]?.from.first(where: { remaining.contains($0) }) else { return nil }
+            current = next
+        }
+        return Array(path[seen[current]!...].reversed())
+    }
+
+    func redacted(_ config: JSONValue, spec: ConfigSpec) -> JSONValue {
+        guard case .object(var o) = config else { return config }
+        for field in spec.fields where field.isSecret && o[field.name] != nil {
+            o[field.name] = .string("***")
+        }
+        return .object(o)
+    }
+
+    func collectSecrets(_ config: JSONValue, spec: ConfigSpec) -> [String] {
+        guard case .object(let o) = config else { return [] }
+        var out: [String] = []
+        for field in spec.fields where field.isSecret {
+            if case .string(let s)? = o[field.name] { out.append(s) }
+        }
+        return out
+    }
+
+    mutating func readStage(_ value: JSONValue, index i: Int, substituted: Set<JSONPointer>) -> Draft? {
+        let p = JSONPointer.root.appending("stages").appending(i)
+        guard case .object(let o) = value else {
+            report(.wrongType, p, "wrong type: got \(value.kindName)", expected: "a stage object with \"id\" and \"kind\"")
+            return nil
+        }
+        for key in o.keys where !Self.stageKeys.contains(key) {
+            report(.unknownField, p.appending(key), "unknown stage field \"\(key)\"",
+                   expected: "one of " + Self.stageKeys.map { "\"\($0)\"" }.joined(separator: ", "), hint: didYouMean(key, in: Self.stageKeys))
+        }
+        var id = "#\(i)"
+        var idOK = false
+        switch o["id"] {
+        case .string(let s)?:
+            if !s.isEmpty && s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) && s.first != "-" {
+                id = s
+                idOK = true
+            } else {
+                report(.invalidValue, p.appending("id"), "invalid stage id \"\(s)\"", expected: "letters, digits, '_' and '-'")
+            }
+        case let v?:
+            report(.wrongType, p.appending("id"), "wrong type: got \(v.kindName)", expected: "a string")
+        case nil:
+            report(.missingField, p, "missing required field \"id\"", expected: "a unique stage id string")
+        }
+        var descriptor: StageDescriptor?
+        var kind: String?
+        switch o["kind"] {
+        case .string(let s)?:
+            kind = s
+            descriptor = registry.descriptor(for: s)
+            if descriptor == nil {
+                report(.unknownKind, p.appending("kind"), "unknown stage kind \"\(s)\"",
+                       expected: "a registered kind (see `sluice stages`)", hint: didYouMean(s, in: registry.kinds))
+            }
+        case let v?:
+            report(.wrongType, p.appending("kind"), "wrong type: got \(v.kindName)", expected: "a string naming a stage kind")
+        case nil:
+            report(.missingField, p, "missing required field \"kind\"", expected: "a stage kind such as " + registry.kinds.prefix(4).joined(separator: ", "))
+        }
+        var from: [String] = []
+        var fromPointers: [JSONPointer] = []
+        switch o["from"] {
+        case nil: break
+        case .string(let s)?:
+            from = [s]
+            fromPointers = [p.appending("from")]
+        case .array(let a)?:
+            for (j, e) in a.enumerated() {
+                if case .string(let s) = e {
+                    from.append(s)
+                    fromPointers.append(p.appending("from").appending(j))
+                } else {
+                    report(.wrongType, p.appending("from").appending(j), "wrong type: got \(e.kindName)", expected: "a stage id string")
+                }
+            }
+            if a.isEmpty { report(.invalidValue, p.appending("from"), "\"from\" is empty", expected: "a stage id or a non-empty list of them") }
+        case let v?:
+            report(.wrongType, p.appending("from"), "wrong type: got \(v.kindName)", expected: "a stage id or a list of stage ids")
+        }
+        let queue = readQueue(o["queue"], at: p.appending("queue"), substituted: substituted)
+        let policy = readErrorPolicy(o["on_error"], at: p.appending("on_error"))
+        var config = JSONValue.object(JSONObject())
+        var configValid = false
+        var secrets: [String] = []
+        if let descriptor {
+            let before = diagnostics.count
+            var validator = ConfigValidator(substituted: substituted)
+            config = validator.validate(o["config"], spec: descriptor.spec, at: p.appending("config"))
+            diagnostics += validator.diagnostics
+            configValid = diagnostics.count == before
+            secrets = collectSecrets(config, spec: descriptor.spec)
+        }
+        guard idOK else { return nil }
+        return Draft(index: i, pointer: p, id: id, kind: kind, descriptor: descriptor, from: from, fromPointers: fromPointers,
+                     config: config, configPointer: p.appending("config"), configValid: configValid,
+                     queue: queue, errorPolicy: policy, secrets: secrets)
+    }
+
+    static let queueSpec = ConfigSpec([
+        ConfigField("capacity", .integer(1...100_000_000), default: .number(4096), doc: "The most events the queue holds."),
+        ConfigField("policy", .oneOf(QueuePolicy.allNames), default: .string("block"), doc: "What happens when it is full."),
+        ConfigField("key", .array(.string, minCount: 1), default: .array([.string("symbol")]), doc: "For conflate: the fields that, with the record type, identify the latest value to keep."),
+    ])
+
+    mutating func readQueue(_ value: JSONValue?, at p: JSONPointer, substituted: Set<JSONPointer>) -> QueueSpec {
+        guard let value else { return .default }
+        var validator = ConfigValidator(substituted: substituted)
+        let v = validator.validate(value, spec: Self.queueSpec, at: p)
+        diagnostics += validator.diagnostics
+        guard validator.diagnostics.isEmpty, case .object(let o) = v else { return .default }
+        return QueueSpec(
+            capacity: Int(o["capacity"]?.integerValue ?? 4096),
+            policy: QueuePolicy(name: o["policy"]?.stringValue ?? "block") ?? .block,
+            key: o["key"]?.arrayValue?.compactMap(\.stringValue) ?? ["symbol"])
+    }
+
+    static let onErrorSpec = ConfigSpec([
+        ConfigField("action", .oneOf(["fail", "skip", "restart"]), default: .string("fail"), doc: "fail, skip or restart."),
+        ConfigField("max_restarts", .integer(0...1_000_000), optional: true, doc: "Give up after this many consecutive restarts (default: never)."),
+        ConfigField("backoff", .duration, default: .string("500ms"), doc: "The first restart backoff."),
+        ConfigField("max_backoff", .duration, default: .string("30s"), doc: "The largest restart backoff."),
+    ])
+
+    mutating func readErrorPolicy(_ value: JSONValue?, at p: JSONPointer) -> ErrorPolicy {
+        switch value {
+        case nil: return .fail
+        case .string(let s)?:
+            switch s {
+            case "fail": return .fail
+            case "skip": return .skip
+            case "restart": return .restart()
+            default:
+                report(.invalidValue, p, "invalid value \"\(s)\"", expected: "one of \"fail\", \"skip\", \"restart\" (or an object with \"action\")", hint: didYouMean(s, in: ["fail", "skip", "restart"]))
+                return .fail
+            }
+        case .object?:
+            var validator = ConfigValidator()
+            let v = validator.validate(value, spec: Self.onErrorSpec, at: p)
+            diagnostics += validator.diagnostics
+            guard validator.diagnostics.isEmpty, case .object(let o) = v else { return .fail }
+            switch o["action"]?.stringValue {
+            case "skip": return .skip
+            case "restart":
+                func duration(_ v: JSONValue?) -> Duration? {
+                    switch v {
+                    case .number(let n)?: return .nanoseconds(Int64(n * 1e9))
+                    case .string(let s)?: return DurationText.parse(s)
+                    default: return nil
+                    }
+                }
+                return .restart(RestartPolicy(
+                    initialBackoff: duration(o["backoff"]) ?? .milliseconds(500),
+                    maxBackoff: duration(o["max_backoff"]) ?? .seconds(30),
+                    maxRestarts: o["max_restarts"]?.integerValue.map { Int($0) }))
+            default: return .fail
+            }
+        case let v?:
+            report(.wrongType, p, "wrong type: got \(v.kindName)", expected: "\"fail\", \"skip\", \"restart\" or an object with \"action\"")
+            return .fail
+        }
+    }
+}
+
+func decodingPointer(_ error: any Error, base: JSONPointer) -> JSONPointer {
+    let path: [any CodingKey]
+    switch error as? DecodingError {
+    case .typeMismatch(_, let c)?, .valueNotFound(_, let c)?, .keyNotFound(_, let c)?, .dataCorrupted(let c)?: path = c.codingPath
+    default: path = []
+    }
+    return JSONPointer(tokens: base.tokens + path.map { $0.intValue.map(String.init) ?? $0.stringValue })
+}
+
+func describeDecodingError(_ error: any Error) -> String {
+    switch error as? DecodingError {
+    case .typeMismatch(let t, let c)?: return "expected \(t): \(c.debugDescription)"
+    case .valueNotFound(let t, let c)?: return "missing \(t): \(c.debugDescription)"
+    case .keyNotFound(let k, _)?: return "missing field \"\(k.stringValue)\""
+    case .dataCorrupted(let c)?: return c.debugDescription
+    default: return "\(error)"
+    }
+}

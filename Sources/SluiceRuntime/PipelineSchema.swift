@@ -1,0 +1,51 @@
+public import SluiceCore
+
+/// Exports a JSON Schema (draft 2020-12) for pipeline files, generated from the registry's specs, so
+/// editors can complete and check pipeline files.
+public enum PipelineSchema {
+    /// The schema for pipeline files using the kinds in `registry`.
+    public static func jsonSchema(for registry: StageRegistry) -> JSONValue {
+        let kinds = registry.kinds
+        var conditionals: [JSONValue] = []
+        for d in registry.descriptors {
+            conditionals.append(obj([
+                ("if", obj([("properties", obj([("kind", obj([("const", .string(d.kind))]))]))])),
+                ("then", obj([("properties", obj([("config", d.spec.jsonSchema(description: d.summary))]))])),
+            ]))
+        }
+        let stringOrList = obj([("oneOf", .array([obj([("type", "string")]), obj([("type", "array"), ("items", obj([("type", "string")])), ("minItems", .number(1))])]))])
+        let stage = obj([
+            ("type", "object"),
+            ("required", .array(["id", "kind"])),
+            ("additionalProperties", .bool(false)),
+            ("properties", obj([
+                ("id", obj([("type", "string"), ("pattern", "^[A-Za-z0-9_][A-Za-z0-9_-]*$")])),
+                ("kind", obj([("enum", .array(kinds.map(JSONValue.string)))])),
+                ("description", obj([("type", "string")])),
+                ("from", stringOrList),
+                ("config", obj([("type", "object")])),
+                ("queue", LintRun.queueSpec.jsonSchema(description: "The stage's input queue.")),
+                ("on_error", obj([("oneOf", .array([
+                    obj([("enum", .array(["fail", "skip", "restart"]))]),
+                    LintRun.onErrorSpec.jsonSchema(description: "Error policy with restart options."),
+                ]))])),
+            ])),
+            ("allOf", .array(conditionals)),
+        ])
+        return obj([
+            ("$schema", "https://json-schema.org/draft/2020-12/schema"),
+            ("title", "Sluice pipeline"),
+            ("type", "object"),
+            ("required", .array(["stages"])),
+            ("additionalProperties", .bool(false)),
+            ("properties", obj([
+                ("name", obj([("type", "string")])),
+                ("description", obj([("type", "string")])),
+                ("stages", obj([("type", "array"), ("minItems", .number(1)), ("items", stage)])),
+            ])),
+        ])
+    }
+
+    static func obj(_ entries: [(String, JSONValue)]) -> JSONValue { .object(JSONObject(entries.map { ($0.0, $0.1) })) }
+}
+

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import SluiceCore
+import SluiceRuntime
+
+/// The `sluice` command: validate, run and inspect market-data pipelines.
+struct Sluice: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "sluice",
+        abstract: "Run market-data pipelines declared in JSON files.",
+        discussion: """
+            A pipeline is a graph of typed stages (source → transforms → sinks) joined by bounded queues.
+            Exit codes: 0 success, 1 runtime failure, 2 invalid input (bad file or flags).
+            """,
+        version: version,
+        subcommands: [RunCommand.self, ValidateCommand.self, StagesCommand.self, SchemaCommand.self, GraphCommand.self, BenchCommand.self]
+    )
+
+    /// The stage kinds this executable knows.
+    static var registry: StageRegistry { .standard }
+}
+
+/// Exit codes of the executable.
+enum ExitStatus {
+    static let success: Int32 = 0
+    static let runtimeFailure: Int32 = 1
+    static let invalidInput: Int32 = 2
+}
+
+/// Writes to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+/// Prints validation problems in file order, one per line, then a count.
+func printDiagnostics(_ failure: ValidationFailure) {
+    for d in failure.diagnostics { printError("error: \(d)") }
+    let n = failure.diagnostics.count
+    printError("\(n) problem\(n == 1 ? "" : "s") found")
+}
+
+/// Loads a plan or exits with status 2 after printing every problem.
+func loadPlan(_ path: String) throws -> PipelinePlan {
+    do {
+        return try PipelineLinter(registry: Sluice.registry).plan(file: path)
+    } catch {
+        printDiagnostics(error)
+        throw ExitCode(ExitStatus.invalidInput)
+    }
+}
+
+@main
+enum Main {
+    static func main() async {
+        do {
+            var command = try Sluice.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(ExitStatus.success)
+        } catch let code as ExitCode {
+            exit(code.rawValue)
+        } catch {
+            // Help and version requests print to stdout and succeed; everything else is a usage error.
+            let status = Sluice.exitCode(for: error)
+            if status == .success {
+                print(Sluice.fullMessage(for: error))
+                exit(ExitStatus.success)
+            }
+            printError(Sluice.fullMessage(for: error))
+            exit(ExitStatus.invalidInput)
+        }
+    }
+}

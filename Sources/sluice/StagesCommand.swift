@@ -1,0 +1,28 @@
+import ArgumentParser
+import SluiceCore
+import SluiceRuntime
+
+struct StagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stages",
+        abstract: "List the stage kinds, or document one kind's configuration fields."
+    )
+
+    @Argument(help: "A stage kind to document in full.")
+    var kind: String?
+
+    func run() throws {
+        let registry = Sluice.registry
+        guard let kind else {
+            print(StageDocs.overview(registry), terminator: "")
+            return
+        }
+        guard let descriptor = registry.descriptor(for: kind) else {
+            var message = "error: unknown stage kind \"\(kind)\""
+            if let hint = didYouMean(kind, in: registry.kinds) { message += " (\(hint))" }
+            printError(message + "\nknown kinds: " + registry.kinds.joined(separator: ", "))
+            throw ExitCode(ExitStatus.invalidInput)
+        }
+        print(StageDocs.detail(descriptor), terminator: "")
+    }
+}
