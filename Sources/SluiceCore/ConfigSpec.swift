@@ -59,8 +59,10 @@ public struct ConfigType: Sendable, CustomStringConvertible {
     public var description: String {
         switch kind {
         case .string: return "string"
-        case .integer(let r): return r.map { "integer \($0.lowerBound)…\($0.upperBound)" } ?? "integer"
-        case .number(let r): return r.map { "number \($0.lowerBound)…\($0.upperBound)" } ?? "number"
+        case .integer(let r):
+            guard let r else { return "integer" }
+            return r.upperBound == .max ? "integer ≥ \(r.lowerBound)" : "integer \(r.lowerBound)…\(r.upperBound)"
+        case .number(let r): return r.map { "number \(compactNumber($0.lowerBound))…\(compactNumber($0.upperBound))" } ?? "number"
         case .boolean: return "boolean"
         case .duration: return "duration"
         case .enumeration(let v): return v.joined(separator: "|")
@@ -78,8 +80,10 @@ public struct ConfigType: Sendable, CustomStringConvertible {
     public var expectation: String {
         switch kind {
         case .string: return "a string"
-        case .integer(let r): return r.map { "an integer from \($0.lowerBound) to \($0.upperBound)" } ?? "an integer"
-        case .number(let r): return r.map { "a number from \($0.lowerBound) to \($0.upperBound)" } ?? "a number"
+        case .integer(let r):
+            guard let r else { return "an integer" }
+            return r.upperBound == .max ? "an integer of at least \(r.lowerBound)" : "an integer from \(r.lowerBound) to \(r.upperBound)"
+        case .number(let r): return r.map { "a number from \(compactNumber($0.lowerBound)) to \(compactNumber($0.upperBound))" } ?? "a number"
         case .boolean: return "true or false"
         case .duration: return DurationText.expected
         case .enumeration(let v): return "one of " + v.map { "\"\($0)\"" }.joined(separator: ", ")
@@ -180,4 +184,10 @@ public struct EmptyConfiguration: StageConfiguration {
     public static let spec = ConfigSpec.empty
     /// Creates the empty configuration.
     public init() {}
+}
+
+/// A number without a trailing ".0" and without exponent noise for whole values.
+func compactNumber(_ v: Double) -> String {
+    if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+    return String(v)
 }

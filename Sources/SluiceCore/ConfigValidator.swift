@@ -6,9 +6,14 @@ public struct ConfigValidator {
     public private(set) var secretPaths: Set<JSONPointer> = []
     /// Pointers of strings produced by environment substitution (convertible to numbers and booleans).
     public let substituted: Set<JSONPointer>
+    /// Pointers whose `${…}` could not be resolved (already reported); their values are not checked.
+    public let unresolved: Set<JSONPointer>
 
     /// Creates a validator.
-    public init(substituted: Set<JSONPointer> = []) { self.substituted = substituted }
+    public init(substituted: Set<JSONPointer> = [], unresolved: Set<JSONPointer> = []) {
+        self.substituted = substituted
+        self.unresolved = unresolved
+    }
 
     /// Validates `value` (nil when the `config` member is absent) against `spec` and returns it with
     /// defaults filled in and substituted strings converted to the declared types.
@@ -69,6 +74,7 @@ public struct ConfigValidator {
     /// Checks one value; returns it, converted where a substituted string stands for a number or boolean.
     mutating func check(_ value: JSONValue, type: ConfigType, at path: JSONPointer, secret: Bool) -> JSONValue {
         var value = value
+        if unresolved.contains(path) { return value }
         // A string that came from ${…} may stand for a number or a boolean.
         if case .string(let s) = value, substituted.contains(path) {
             switch type.kind {
@@ -89,9 +95,7 @@ public struct ConfigValidator {
             do {
                 _ = try Expression(parsing: s)
             } catch {
-                var d = Diagnostic(.expression, at: path, "invalid expression at column \(error.column): \(error.message)", expected: "a filter expression", hint: error.hint)
-                d.message += "\n      \(s)\n      \(String(repeating: " ", count: max(0, error.column - 1)))^"
-                diagnostics.append(d)
+                diagnostics.append(Diagnostic(.expression, at: path, "invalid expression \"\(s)\": \(error.message) at column \(error.column)", hint: error.hint))
             }
         case .boolean:
             guard case .bool = value else { wrongType(value, type, at: path, secret: secret); return value }
@@ -135,7 +139,7 @@ public struct ConfigValidator {
             return .object(JSONObject(o.entries.map { ($0.key, check($0.value, type: valueType, at: path.appending($0.key), secret: secret)) }))
         case .oneOf(let types):
             for t in types {
-                var probe = ConfigValidator(substituted: substituted)
+                var probe = ConfigValidator(substituted: substituted, unresolved: unresolved)
                 let converted = probe.check(value, type: t, at: path, secret: secret)
                 if probe.diagnostics.isEmpty { return converted }
             }

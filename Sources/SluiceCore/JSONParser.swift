@@ -57,6 +57,12 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
     /// Where it was found.
     public var position: SourcePosition
 
+    /// Creates a syntax error.
+    public init(message: String, position: SourcePosition) {
+        self.message = message
+        self.position = position
+    }
+
     public var description: String { "\(position): \(message)" }
 }
 
@@ -125,8 +131,11 @@ struct JSONParser {
     }
 
     mutating func expectLiteral(_ literal: String) throws(JSONSyntaxError) {
+        let start = position
         for b in literal.utf8 {
-            guard index < bytes.count, bytes[index] == b else { throw fail("invalid literal; expected '\(literal)'") }
+            guard index < bytes.count, bytes[index] == b else {
+                throw JSONSyntaxError(message: "invalid literal; expected '\(literal)'", position: start)
+            }
             index += 1
         }
     }

@@ -12,6 +12,7 @@ public struct Inbound<Element: Sendable>: AsyncSequence, Sendable {
     public typealias Element = [Element]
     private let queue: BatchQueue<Element>?
     private let counter: EventCounter
+    private let inFlight = InFlightBatch<Element>()
 
     /// Creates an input reading from `queue`; `nil` makes an input that is empty (for sources).
     public init(queue: BatchQueue<Element>?, counter: EventCounter = EventCounter()) {
@@ -23,16 +24,41 @@ public struct Inbound<Element: Sendable>: AsyncSequence, Sendable {
     public struct AsyncIterator: AsyncIteratorProtocol {
         let queue: BatchQueue<Element>?
         let counter: EventCounter
+        let inFlight: InFlightBatch<Element>
 
         /// The next batch, or `nil` at the end.
         public mutating func next() async throws -> [Element]? {
-            guard let queue, let batch = try await queue.next() else { return nil }
+            if let replay = inFlight.takeRedelivery() { return replay }
+            guard let queue, let batch = try await queue.next() else {
+                inFlight.set(nil)
+                return nil
+            }
             counter.add(batch.count)
+            inFlight.set(batch)
             return batch
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: queue, counter: counter) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: queue, counter: counter, inFlight: inFlight) }
+
+    /// Makes the batch the stage was processing when it failed the first one the next iterator returns,
+    /// so a restarted stage loses nothing (delivery is at-least-once across a restart).
+    public func redeliverInFlightBatch() { inFlight.redeliver() }
+}
+
+/// The batch a stage last received, kept so a restart can hand it to the new instance.
+final class InFlightBatch<Element: Sendable>: Sendable {
+    private let state = Mutex<(current: [Element]?, redeliver: Bool)>((nil, false))
+
+    func set(_ batch: [Element]?) { state.withLock { $0 = (batch, false) } }
+    func redeliver() { state.withLock { if $0.current != nil { $0.redeliver = true } } }
+    func takeRedelivery() -> [Element]? {
+        state.withLock { s in
+            guard s.redeliver else { return nil }
+            s.redeliver = false
+            return s.current
+        }
+    }
 }
 
 /// A stage's output: sends batches to every downstream stage (fan-out), waiting where a downstream

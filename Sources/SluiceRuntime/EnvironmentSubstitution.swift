@@ -19,13 +19,15 @@ public struct EnvironmentSubstitution: Sendable {
         public var value: JSONValue
         /// Pointers of strings that contained at least one reference.
         public var substituted: Set<JSONPointer>
+        /// Pointers of strings with an unset variable or a malformed reference.
+        public var unresolved: Set<JSONPointer>
         /// Unset variables without a default, and malformed references.
         public var diagnostics: [Diagnostic]
     }
 
     /// Substitutes throughout `value`.
     public func apply(to value: JSONValue) -> Result {
-        var result = Result(value: .null, substituted: [], diagnostics: [])
+        var result = Result(value: .null, substituted: [], unresolved: [], diagnostics: [])
         result.value = walk(value, at: .root, &result)
         return result
     }
@@ -49,6 +51,8 @@ public struct EnvironmentSubstitution: Sendable {
         var out = ""
         var rest = Substring(text)
         var didSubstitute = false
+        let reported = result.diagnostics.count
+        defer { if result.diagnostics.count > reported { result.unresolved.insert(pointer) } }
         while let dollar = rest.firstIndex(of: "$") {
             out += rest[..<dollar]
             let after = rest[rest.index(after: dollar)...]

@@ -17,6 +17,8 @@ extension BatchQueue: AnyBatchQueue {}
 /// A stage with its ports wired, ready to be created and run (again, after a restart).
 protocol StageRunning: Sendable {
     func makeAndRun() async throws
+    /// Before a restart: hand the batch in flight to the next instance.
+    func prepareRestart()
 }
 
 struct TypedStageRunner<S: Stage>: StageRunning {
@@ -29,6 +31,8 @@ struct TypedStageRunner<S: Stage>: StageRunning {
         let stage = try S(configuration: configuration, context: context)
         try await stage.run(input: input, output: output)
     }
+
+    func prepareRestart() { input.redeliverInFlightBatch() }
 }
 
 /// A pipeline stage failed; names the stage.
@@ -205,6 +209,7 @@ public final class Pipeline: Sendable {
                 node.counters.restarts.add(1)
                 if shutdownSignal.isRequested && node.stage.descriptor.role == .source { return }
                 try await ContinuousClock().sleep(for: wait)
+                node.runner.prepareRestart()
                 lastStart = ContinuousClock.now
             }
         }

@@ -140,7 +140,7 @@ struct LintRun {
 
         var drafts: [Draft] = []
         for (i, value) in stageValues.enumerated() {
-            if let d = readStage(value, index: i, substituted: substitution.substituted) { drafts.append(d) }
+            if let d = readStage(value, index: i, substituted: substitution.substituted, unresolved: substitution.unresolved) { drafts.append(d) }
         }
 
         // Duplicate ids.
@@ -255,6 +255,9 @@ struct LintRun {
                     continue
                 }
             }
+            // The output type is known from the type alone, so stages downstream are still checked.
+            let out = outputType(of: stageType)
+            if descriptor.role != .sink { outputTypes[id] = out }
             guard d.configValid else { continue }
             // Decode the configuration.
             let configuration: any StageConfiguration
@@ -294,8 +297,6 @@ struct LintRun {
                     }
                 }
             }
-            let out = outputType(of: stageType)
-            outputTypes[id] = descriptor.role == .sink ? nil : out
             planned[id] = PlannedStage(
                 id: id, kind: descriptor.kind, index: d.index, from: d.from, consumers: consumers[id] ?? [],
                 descriptor: descriptor, stageType: stageType, configuration: configuration,
@@ -338,7 +339,12 @@ struct LintRun {
             guard let next = byID[current]?.from.first(where: { remaining.contains($0) }) else { return nil }
             current = next
         }
-        return Array(path[seen[current]!...].reversed())
+        // The cycle in data-flow order, starting from the stage that comes first in the file.
+        var cycle = Array(path[seen[current]!...].reversed())
+        if let first = cycle.indices.min(by: { byID[cycle[$0]]!.index < byID[cycle[$1]]!.index }) {
+            cycle = Array(cycle[first...] + cycle[..<first])
+        }
+        return cycle
     }
 
     func redacted(_ config: JSONValue, spec: ConfigSpec) -> JSONValue {
@@ -358,7 +364,7 @@ struct LintRun {
         return out
     }
 
-    mutating func readStage(_ value: JSONValue, index i: Int, substituted: Set<JSONPointer>) -> Draft? {
+    mutating func readStage(_ value: JSONValue, index i: Int, substituted: Set<JSONPointer>, unresolved: Set<JSONPointer>) -> Draft? {
         let p = JSONPointer.root.appending("stages").appending(i)
         guard case .object(let o) = value else {
             report(.wrongType, p, "wrong type: got \(value.kindName)", expected: "a stage object with \"id\" and \"kind\"")
@@ -425,11 +431,11 @@ struct LintRun {
         var secrets: [String] = []
         if let descriptor {
             let before = diagnostics.count
-            var validator = ConfigValidator(substituted: substituted)
+            var validator = ConfigValidator(substituted: substituted, unresolved: unresolved)
             config = validator.validate(o["config"], spec: descriptor.spec, at: p.appending("config"))
             diagnostics += validator.diagnostics
-            configValid = diagnostics.count == before
-            secrets = collectSecrets(config, spec: descriptor.spec)
+            configValid = diagnostics.count == before && !unresolved.contains(where: { $0.tokens.starts(with: p.tokens) })
+            secrets = collectSecrets(o["config"] ?? .null, spec: descriptor.spec)
         }
         guard idOK else { return nil }
         return Draft(index: i, pointer: p, id: id, kind: kind, descriptor: descriptor, from: from, fromPointers: fromPointers,

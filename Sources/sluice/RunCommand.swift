@@ -61,8 +61,7 @@ struct RunCommand: AsyncParsableCommand {
         let finalReport = ReportBox()
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
 
-        do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     do {
                         let r = try await pipeline.run()
@@ -81,6 +80,7 @@ struct RunCommand: AsyncParsableCommand {
                         } else {
                             StatusLine.clear(if: showStatus)
                             printError("received \(signal) again; exiting without draining")
+                            if !noSummary { printError(pipeline.report().table) }
                             Foundation.exit(ExitStatus.runtimeFailure)
                         }
                     }
@@ -89,7 +89,11 @@ struct RunCommand: AsyncParsableCommand {
                     // The drain deadline: starts when shutdown is requested (by a signal or otherwise).
                     await pipeline.waitForShutdownRequest()
                     try await Task.sleep(for: drain)
-                    throw DrainTimeout()
+                    // A stage stuck in a system call cannot be cancelled; the deadline must hold anyway.
+                    StatusLine.clear(if: showStatus)
+                    logger.error("drain did not finish within \(DurationText.format(drain)); exiting without waiting for the rest")
+                    if !noSummary { printError(pipeline.report().table) }
+                    Foundation.exit(ExitStatus.runtimeFailure)
                 }
                 if showStatus {
                     group.addTask {
@@ -103,9 +107,6 @@ struct RunCommand: AsyncParsableCommand {
                 try await group.next()
                 group.cancelAll()
             }
-        } catch is DrainTimeout {
-            logger.error("drain did not finish within \(DurationText.format(drain)); abandoning what is left in the queues")
-        }
         StatusLine.clear(if: showStatus)
 
         let result = finalReport.value.withLock { $0 } ?? pipeline.report()
@@ -126,8 +127,6 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 }
-
-struct DrainTimeout: Error {}
 
 /// Holds the final report across the run's child tasks.
 final class ReportBox: Sendable {

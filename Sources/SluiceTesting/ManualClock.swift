@@ -1,0 +1,112 @@
+public import SluiceCore
+import Synchronization
+
+/// A clock that only moves when a test advances it, so time-based stages (rates, candle closes,
+/// staleness) are tested deterministically, without sleeping.
+///
+/// ```swift
+/// let clock = ManualClock()
+/// async let run = StageHarness.runSource(GenerateStage.self, configuration: config, clock: clock)
+/// await clock.waitForSleepers(1)   // the stage is now waiting on the clock
+/// clock.advance(by: .seconds(1))
+/// ```
+public final class ManualClock: StageClock {
+    private struct Sleeper {
+        var deadline: Timestamp
+        var continuation: UnsafeContinuation<Void, any Error>?
+    }
+
+    private struct State {
+        var now: Timestamp
+        var sleepers: [UInt64: Sleeper] = [:]
+        var nextID: UInt64 = 0
+        var watchers: [(count: Int, continuation: UnsafeContinuation<Void, Never>)] = []
+    }
+
+    private let state: Mutex<State>
+
+    /// Creates a clock reading `now` (by default 2023-11-14T22:13:20Z).
+    public init(now: Timestamp = Timestamp(millisecondsSinceEpoch: 1_700_000_000_000)) {
+        state = Mutex(State(now: now))
+    }
+
+    /// The clock's current time.
+    public var now: Timestamp { state.withLock { $0.now } }
+
+    /// How many tasks are sleeping on this clock.
+    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+
+    public func sleep(until deadline: Timestamp) async throws {
+        let id: UInt64? = state.withLock { s in
+            guard deadline > s.now else { return nil }
+            s.nextID += 1
+            s.sleepers[s.nextID] = Sleeper(deadline: deadline, continuation: nil)
+            return s.nextID
+        }
+        guard let id else { return }
+        try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<Void, any Error>) in
+                let (resume, watchers): (Result<Void, any Error>?, [UnsafeContinuation<Void, Never>]) = state.withLock { s in
+                    guard s.sleepers[id] != nil else { return (.success(()), []) }
+                    if Task.isCancelled {
+                        s.sleepers[id] = nil
+                        return (.failure(CancellationError()), [])
+                    }
+                    s.sleepers[id]!.continuation = c
+                    return (nil, Self.readyWatchers(&s))
+                }
+                for w in watchers { w.resume() }
+                if let resume { c.resume(with: resume) }
+            }
+        } onCancel: {
+            let c = state.withLock { $0.sleepers.removeValue(forKey: id)?.continuation }
+            c?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves the clock forward by `duration`, waking every sleeper whose deadline has come.
+    public func advance(by duration: Duration) {
+        advance(to: now.advanced(by: duration))
+    }
+
+    /// Moves the clock to `time` (never backwards), waking every sleeper whose deadline has come.
+    public func advance(to time: Timestamp) {
+        let due: [UnsafeContinuation<Void, any Error>] = state.withLock { s in
+            if time > s.now { s.now = time }
+            var out: [UnsafeContinuation<Void, any Error>] = []
+            for (id, sleeper) in s.sleepers where sleeper.deadline <= s.now {
+                if let c = sleeper.continuation {
+                    out.append(c)
+                    s.sleepers[id] = nil
+                } else {
+                    // Registered but not yet suspended: removing it makes it return at once.
+                    s.sleepers[id] = nil
+                }
+            }
+            return out
+        }
+        for c in due { c.resume() }
+    }
+
+    /// Returns once at least `count` tasks are suspended sleeping on this clock.
+    public func waitForSleepers(_ count: Int) async {
+        await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if s.sleepers.values.filter({ $0.continuation != nil }).count >= count { return true }
+                s.watchers.append((count, c))
+                return false
+            }
+            if ready { c.resume() }
+        }
+    }
+
+    private static func readyWatchers(_ s: inout State) -> [UnsafeContinuation<Void, Never>] {
+        let suspended = s.sleepers.values.filter { $0.continuation != nil }.count
+        var ready: [UnsafeContinuation<Void, Never>] = []
+        s.watchers.removeAll { w in
+            if w.count <= suspended { ready.append(w.continuation); return true }
+            return false
+        }
+        return ready
+    }
+}
