@@ -115,7 +115,7 @@ public struct JSONPointer: Hashable, Sendable, CustomStringConvertible, Comparab
 
 extension String {
     /// This string with every occurrence of `target` replaced (no Foundation needed).
-    func replacingAll(_ target: String, with replacement: String) -> String {
+    public func replacingAll(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty, self.contains(target) else { return self }
         var result = ""
         var rest = self[...]

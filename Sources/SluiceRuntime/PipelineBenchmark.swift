@@ -30,7 +30,7 @@ public enum PipelineBenchmark {
         Scenario(name: "filter", shape: "generate → filter → null", pipeline: """
             {"name": "bench-filter", "stages": [
               {"id": "gen", "kind": "generate", "config": {"count": COUNT, "symbols": ["AAPL", "MSFT", "SPY", "QQQ"]}},
-              {"id": "filter", "kind": "filter", "from": "gen", "config": {"expression": "price > 50 and symbol != \\"QQQ\\""}},
+              {"id": "filter", "kind": "filter", "from": "gen", "config": {"expression": "price > 1 and symbol != \\"QQQ\\""}},
               {"id": "sink", "kind": "null", "from": "filter"}
             ]}
             """),
@@ -52,8 +52,12 @@ public enum PipelineBenchmark {
         var logger = Logger(label: "sluice.bench")
         logger.logLevel = .warning
         let report = try await Pipeline(plan: plan, logger: logger).run()
-        guard report.stage("sink")?.eventsIn == events else {
-            throw StageError("bench_mismatch", "the sink saw \(report.stage("sink")?.eventsIn ?? 0) of \(events) events")
+        // Every edge must conserve events: each stage received exactly what its upstream sent.
+        for (up, down) in zip(report.stages, report.stages.dropFirst()) where down.eventsIn != up.eventsOut || down.dropped != 0 {
+            throw StageError("bench_mismatch", "\(down.id) received \(down.eventsIn) of the \(up.eventsOut) events \(up.id) sent")
+        }
+        guard report.stages.first?.eventsOut == events else {
+            throw StageError("bench_mismatch", "the source emitted \(report.stages.first?.eventsOut ?? 0) of \(events) events")
         }
         return Result(scenario: scenario.name, events: events, seconds: report.durationSeconds)
     }

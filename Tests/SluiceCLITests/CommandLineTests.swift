@@ -93,20 +93,26 @@ struct CommandLineTests {
         #expect(written.last?.contains("\"sequence\":\(emitted - 1),") == true)
     }
 
-    @Test("a second signal exits at once, even when the drain cannot finish")
-    func secondSignal() async throws {
+    /// A pipeline whose drain can never finish: its sink writes to a FIFO with a reader that never reads,
+    /// so the sink blocks once the pipe is full. Returns the directory (with `p.json`) and the reader.
+    static func stuckPipeline() throws -> (URL, Int32) {
         let dir = try temporaryDirectory()
         let fifo = dir.appendingPathComponent("stuck.fifo").path
-        #expect(mkfifo(fifo, 0o644) == 0)
-        // Keep a reader open that never reads: the sink blocks once the pipe is full, so no drain can end.
+        guard mkfifo(fifo, 0o644) == 0 else { throw WaitTimeout(what: "mkfifo failed") }
         let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        defer { close(reader) }
         try write(#"""
             {"stages": [
               {"id": "gen", "kind": "generate"},
               {"id": "out", "kind": "jsonl", "from": "gen", "config": {"path": "stuck.fifo"}}
             ]}
             """#, to: dir.appendingPathComponent("p.json"))
+        return (dir, reader)
+    }
+
+    @Test("a second signal exits at once, even when the drain cannot finish")
+    func secondSignal() async throws {
+        let (dir, reader) = try Self.stuckPipeline()
+        defer { close(reader) }
         let process = try SluiceProcess(["run", "p.json", "--drain-timeout", "1h"], directory: dir)
         try await waitUntil("the pipeline to start") { process.stderrSoFar.contains("pipeline started") }
         process.signal(SIGTERM)
@@ -119,17 +125,8 @@ struct CommandLineTests {
 
     @Test("the drain deadline ends a drain that cannot finish, with status 1")
     func drainTimeout() async throws {
-        let dir = try temporaryDirectory()
-        let fifo = dir.appendingPathComponent("stuck.fifo").path
-        #expect(mkfifo(fifo, 0o644) == 0)
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        let (dir, reader) = try Self.stuckPipeline()
         defer { close(reader) }
-        try write(#"""
-            {"stages": [
-              {"id": "gen", "kind": "generate"},
-              {"id": "out", "kind": "jsonl", "from": "gen", "config": {"path": "stuck.fifo"}}
-            ]}
-            """#, to: dir.appendingPathComponent("p.json"))
         let process = try SluiceProcess(["run", "p.json", "--drain-timeout", "200ms"], directory: dir)
         try await waitUntil("the pipeline to start") { process.stderrSoFar.contains("pipeline started") }
         process.signal(SIGINT)

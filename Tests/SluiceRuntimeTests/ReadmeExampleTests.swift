@@ -1,0 +1,94 @@
+import Logging
+import SluiceCore
+import SluiceRuntime
+import SluiceTesting
+import Testing
+
+// The "Write a stage" example from README.md, verbatim, so the README stays true.
+
+/// The mid price of a tick: a new record type with its own columns.
+struct Mid: Record {
+    var symbol: String
+    var mid: Double
+
+    static let midSchema = RecordSchema(recordType: "mid", columns: [Column("symbol", .string), Column("mid", .double)])
+    var schema: RecordSchema { Self.midSchema }
+    static var declaredFields: [Column]? { midSchema.columns }
+
+    func value(at index: Int) -> FieldValue {
+        index == 0 ? .string(symbol) : .double(mid)
+    }
+}
+
+/// `mid` (transform): ticks in, mid prices out, optionally rounded.
+struct MidPrice: Stage {
+    struct Configuration: StageConfiguration {
+        var decimals: Int
+
+        static let spec = ConfigSpec([
+            ConfigField("decimals", .integer(0...8), default: .number(2), doc: "Round the mid to this many decimals."),
+        ])
+    }
+
+    static let kind = "mid"
+    static let summary = "Mid price ((bid + ask) / 2) of every tick."
+
+    let scale: Double
+
+    init(configuration: Configuration, context: StageContext) {
+        var s = 1.0
+        for _ in 0..<configuration.decimals { s *= 10 }
+        scale = s
+    }
+
+    func run(input: Inbound<Tick>, output: Outbound<Mid>) async throws {
+        for try await batch in input {
+            try await output.send(batch.map { tick in
+                Mid(symbol: tick.symbol, mid: ((tick.bid + tick.ask) / 2 * scale).rounded() / scale)
+            })
+        }
+    }
+}
+
+@Suite("README example")
+struct ReadmeExampleTests {
+    @Test("the example stage, alone through the harness")
+    func harness() async throws {
+        let ticks = [Tick(symbol: "SPY", sequence: 0, time: Timestamp(millisecondsSinceEpoch: 0), price: 500, size: 1, bid: 499.99, ask: 500.02)]
+        let config = try StageHarness.configuration(MidPrice.Configuration.self, json: #"{"decimals": 3}"#)
+        let run = try await StageHarness.run(MidPrice.self, configuration: config, input: ticks)
+        #expect(run.output.map(\.mid) == [500.005])
+    }
+
+    @Test("the example stage in a pipeline, registered beside the standard stages")
+    func pipeline() async throws {
+        var registry = StageRegistry.standard
+        registry.register(MidPrice.self, origin: "my-stages")
+        let result = try await TestPipeline(#"""
+            {"stages": [
+              {"id": "ticks", "kind": "generate", "config": {"count": 100}},
+              {"id": "mids",  "kind": "mid", "from": "ticks"},
+              {"id": "wide",  "kind": "filter", "from": "mids", "config": {"expression": "mid > 0"}},
+              {"id": "out",   "kind": "collect", "from": "wide"}
+            ]}
+            """#, registry: registry).run()
+        #expect(result.records("out").count == 100)
+        #expect(result.records("out").first?.schema.recordType == "mid")
+    }
+
+    @Test("a kind's input type is checked against its upstream when the pipeline is validated")
+    func typeCheck() throws {
+        var registry = StageRegistry.standard
+        registry.register(MidPrice.self, origin: "my-stages")
+        #expect(throws: ValidationFailure.self) {
+            _ = try PipelineLinter(registry: registry, environment: [:]).plan(text: #"""
+                {"stages": [
+                  {"id": "ticks", "kind": "generate"},
+                  {"id": "slim", "kind": "select", "from": "ticks", "config": {"keep": ["bid", "ask"]}},
+                  {"id": "mids", "kind": "mid", "from": "slim"},
+                  {"id": "out", "kind": "null", "from": "mids"}
+                ]}
+                """#)
+        }
+    }
+}
