@@ -1,5 +1,5 @@
 public import Logging
-import Metrics
+public import CoreMetrics
 public import SluiceCore
 import Synchronization
 
@@ -63,6 +63,7 @@ public final class Pipeline: Sendable {
     private let redactor: SecretRedactor
     private let started = Mutex<ContinuousClock.Instant?>(nil)
     private let finished = Mutex<(PipelineReport.Outcome, Duration, String?)?>(nil)
+    private let metricsFactory: (any MetricsFactory)?
 
     struct Node: Sendable {
         let stage: PlannedStage
@@ -78,8 +79,11 @@ public final class Pipeline: Sendable {
     ///   - plan: The validated pipeline.
     ///   - logger: The base logger; each stage logs with its id in the metadata.
     ///   - clock: The clock stages sleep on (a manual clock in tests).
-    public init(plan: PipelinePlan, logger: Logger, clock: any StageClock = SystemClock()) {
+    ///   - metricsFactory: Where per-stage and per-edge metrics go; by default the bootstrapped
+    ///     swift-metrics backend.
+    public init(plan: PipelinePlan, logger: Logger, clock: any StageClock = SystemClock(), metricsFactory: (any MetricsFactory)? = nil) {
         self.plan = plan
+        self.metricsFactory = metricsFactory
         self.logger = logger
         self.redactor = SecretRedactor(secrets: plan.secrets)
         var queues: [String: any AnyBatchQueue] = [:]
@@ -129,7 +133,7 @@ public final class Pipeline: Sendable {
         let start = ContinuousClock.now
         started.withLock { $0 = start }
         logger.info("pipeline started", metadata: ["pipeline": "\(plan.name)", "stages": "\(nodes.count)"])
-        let metrics = PipelineMetrics(pipeline: plan.name, stages: nodes.map { ($0.stage.id, $0.counters, $0.input) })
+        let metrics = PipelineMetrics(pipeline: plan.name, stages: nodes.map { ($0.stage.id, $0.counters, $0.input) }, factory: metricsFactory ?? MetricsSystem.factory)
         var failure: PipelineFailure?
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -1,4 +1,4 @@
-import Metrics
+import CoreMetrics
 import SluiceCore
 
 /// Publishes per-stage and per-edge counters through swift-metrics.
@@ -21,19 +21,19 @@ struct PipelineMetrics: Sendable {
 
     let stages: [StageMetrics]
 
-    init(pipeline: String, stages: [(String, StageCounters, (any AnyBatchQueue)?)]) {
+    init(pipeline: String, stages: [(String, StageCounters, (any AnyBatchQueue)?)], factory: any MetricsFactory) {
         self.stages = stages.map { id, counters, queue in
             let dims = [("pipeline", pipeline), ("stage", id)]
             return StageMetrics(
                 counters: counters, queue: queue,
-                eventsIn: Counter(label: "sluice_stage_events_in_total", dimensions: dims),
-                eventsOut: Counter(label: "sluice_stage_events_out_total", dimensions: dims),
-                errors: Counter(label: "sluice_stage_errors_total", dimensions: dims),
-                skipped: Counter(label: "sluice_stage_skipped_total", dimensions: dims),
-                restarts: Counter(label: "sluice_stage_restarts_total", dimensions: dims),
-                dropped: Counter(label: "sluice_queue_dropped_total", dimensions: dims),
-                depth: Gauge(label: "sluice_queue_depth", dimensions: dims),
-                highWater: Gauge(label: "sluice_queue_high_water_mark", dimensions: dims),
+                eventsIn: Counter(label: "sluice_stage_events_in_total", dimensions: dims, factory: factory),
+                eventsOut: Counter(label: "sluice_stage_events_out_total", dimensions: dims, factory: factory),
+                errors: Counter(label: "sluice_stage_errors_total", dimensions: dims, factory: factory),
+                skipped: Counter(label: "sluice_stage_skipped_total", dimensions: dims, factory: factory),
+                restarts: Counter(label: "sluice_stage_restarts_total", dimensions: dims, factory: factory),
+                dropped: Counter(label: "sluice_queue_dropped_total", dimensions: dims, factory: factory),
+                depth: Gauge(label: "sluice_queue_depth", dimensions: dims, factory: factory),
+                highWater: Gauge(label: "sluice_queue_high_water_mark", dimensions: dims, factory: factory),
                 last: LastValues())
         }
     }
