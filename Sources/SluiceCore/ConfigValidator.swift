@@ -79,7 +79,7 @@ public struct ConfigValidator {
         if case .string(let s) = value, substituted.contains(path) {
             switch type.kind {
             case .integer, .number:
-                if let d = Double(s.trimmingCharacters()) { value = .number(d) }
+                if let d = Double(s.trimmingASCIIWhitespace()) { value = .number(d) }
             case .boolean:
                 if s == "true" { value = .bool(true) } else if s == "false" { value = .bool(false) }
             default: break
@@ -150,14 +150,5 @@ public struct ConfigValidator {
             }
         }
         return value
-    }
-}
-
-extension String {
-    func trimmingCharacters() -> String {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s = s.dropFirst() }
-        while s.last?.isWhitespace == true { s = s.dropLast() }
-        return String(s)
     }
 }

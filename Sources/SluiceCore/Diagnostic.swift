@@ -88,6 +88,14 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+extension Diagnostic {
+    /// The diagnostic for a JSON syntax error: at the document root, with the error's line and column.
+    public init(_ error: JSONSyntaxError) {
+        self.init(.syntax, at: .root, "invalid JSON: \(error.message)")
+        position = error.position
+    }
+}
+
 /// The error thrown when a pipeline file is invalid: every problem found, in file order.
 public struct ValidationFailure: Error, Sendable, CustomStringConvertible {
     /// The problems, sorted by position.

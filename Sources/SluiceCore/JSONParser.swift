@@ -21,7 +21,7 @@ public struct JSONDocument: Sendable {
     /// Where each value starts in the source, by JSON Pointer.
     public var positions: [JSONPointer: SourcePosition]
 
-    init(root: JSONValue, positions: [JSONPointer: SourcePosition], validated: Void) {
+    init(root: JSONValue, positions: [JSONPointer: SourcePosition]) {
         self.root = root
         self.positions = positions
     }
@@ -86,7 +86,7 @@ struct JSONParser {
         let root = try parseValue(at: .root)
         skipWhitespace()
         if index < bytes.count { throw fail("unexpected \(describeCurrent()) after the end of the JSON value") }
-        return JSONDocument(root: root, positions: positions, validated: ())
+        return JSONDocument(root: root, positions: positions)
     }
 
     func fail(_ message: String) -> JSONSyntaxError { JSONSyntaxError(message: message, position: position) }

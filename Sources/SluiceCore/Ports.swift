@@ -101,11 +101,7 @@ public final class EventCounter: Sendable {
     public init() {}
 
     /// Adds `n`.
-    @inlinable
-    public func add(_ n: Int) { _add(n) }
-
-    @usableFromInline
-    func _add(_ n: Int) { count.add(n, ordering: .relaxed) }
+    public func add(_ n: Int) { count.add(n, ordering: .relaxed) }
 
     /// The current count.
     public var value: Int { count.load(ordering: .relaxed) }

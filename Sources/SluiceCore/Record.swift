@@ -60,11 +60,7 @@ public final class RecordSchema: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The position of the column called `name`, if there is one.
-    @inlinable
-    public func index(of name: String) -> Int? { _index(of: name) }
-
-    @usableFromInline
-    func _index(of name: String) -> Int? { indexByName[name] }
+    public func index(of name: String) -> Int? { indexByName[name] }
 
     /// The column names in order.
     public var columnNames: [String] { columns.map(\.name) }
@@ -100,7 +96,6 @@ extension Record {
     public static var eventKinds: [String]? { nil }
 
     /// The value of the field called `name`, or `.null` when the record has no such field.
-    @inlinable
     public subscript(field name: String) -> FieldValue {
         guard let i = schema.index(of: name) else { return .null }
         return value(at: i)

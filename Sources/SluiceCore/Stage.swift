@@ -73,7 +73,7 @@ public struct StageError: Error, Sendable, CustomStringConvertible {
     public var code: String
     /// What went wrong.
     public var message: String
-    /// The stage id (filled in by the runtime when missing).
+    /// The stage id, when the error names one (the runtime's ``PipelineFailure`` always does).
     public var stageID: String?
     /// The underlying error, if any.
     public var underlying: (any Error)?

@@ -18,14 +18,12 @@ public struct StageContext: Sendable {
     public var errorPolicy: ErrorPolicy
     /// The counters the runtime reports for this stage.
     public var counters: StageCounters
-    /// The directory relative paths in the configuration are resolved against (the pipeline file's).
-    public var baseDirectory: String
 
     /// Creates a context (the runtime and `SluiceTesting` do this).
     public init(
         stageID: String, kind: String, logger: Logger, clock: any StageClock = SystemClock(),
         shutdown: ShutdownSignal = ShutdownSignal(), errorPolicy: ErrorPolicy = .fail,
-        counters: StageCounters = StageCounters(), baseDirectory: String = "."
+        counters: StageCounters = StageCounters()
     ) {
         self.stageID = stageID
         self.kind = kind
@@ -34,7 +32,6 @@ public struct StageContext: Sendable {
         self.shutdown = shutdown
         self.errorPolicy = errorPolicy
         self.counters = counters
-        self.baseDirectory = baseDirectory
     }
 
     /// Reports that one record could not be processed.
@@ -58,12 +55,6 @@ public struct StageContext: Sendable {
     public func skip(_ reason: String) {
         counters.skipped.add(1)
         logRateLimited("skipped: \(reason)", error: nil, record: nil)
-    }
-
-    /// Resolves a path from the configuration against ``baseDirectory``.
-    public func resolvePath(_ path: String) -> String {
-        if path.hasPrefix("/") || baseDirectory == "." || baseDirectory.isEmpty { return path }
-        return baseDirectory + "/" + path
     }
 
     private func logRateLimited(_ message: String, error: (any Error)?, record: String?) {

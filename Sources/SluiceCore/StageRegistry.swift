@@ -80,8 +80,8 @@ public struct StageRegistry: Sendable {
     public var descriptors: [StageDescriptor] { kinds.compactMap { byKind[$0] } }
 }
 
-/// A readable name for a type, without module prefixes.
+/// A readable name for a type in messages: `Tick` for `Tick`, `FilterStage` for `FilterStage<Tick>`.
 public func typeName(_ type: Any.Type) -> String {
     let full = String(describing: type)
-    return full
+    return full.firstIndex(of: "<").map { String(full[..<$0]) } ?? full
 }

@@ -62,13 +62,6 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
     }
 
-    /// The UTC calendar date (year, month, day) of this timestamp.
-    public var utcDate: (year: Int64, month: Int64, day: Int64) {
-        var days = millisecondsSinceEpoch / 86_400_000
-        if millisecondsSinceEpoch < 0 && millisecondsSinceEpoch % 86_400_000 != 0 { days -= 1 }
-        return Timestamp.civilDate(fromDays: days)
-    }
-
     /// Converts days since the epoch to a proleptic Gregorian date (Howard Hinnant's algorithm).
     static func civilDate(fromDays z0: Int64) -> (Int64, Int64, Int64) {
         let z = z0 + 719_468

@@ -9,22 +9,11 @@ public enum ConfigurationLoader {
         do {
             document = try JSONDocument(parsing: json)
         } catch {
-            var d = Diagnostic(.syntax, at: .root, "invalid JSON: \(error.message)")
-            d.position = error.position
-            throw ValidationFailure([d])
+            throw ValidationFailure([Diagnostic(error)])
         }
         var validator = ConfigValidator()
         let value = validator.validate(document.root, spec: C.spec, at: .root)
-        var problems = validator.diagnostics
-        if problems.isEmpty {
-            do {
-                let configuration = try decodeConfiguration(C.self, from: value) as! C
-                problems = configuration.validate()
-                if problems.isEmpty { return configuration }
-            } catch {
-                problems = [Diagnostic(.configuration, at: decodingPointer(error, base: .root), "invalid configuration: \(describeDecodingError(error))")]
-            }
-        }
-        throw ValidationFailure(problems)
+        guard validator.diagnostics.isEmpty else { throw ValidationFailure(validator.diagnostics) }
+        return try decodeConfiguration(C.self, from: value, at: .root).get() as! C
     }
 }

@@ -168,16 +168,12 @@ public final class Pipeline: Sendable {
 
     private func runStages() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            // Downstream first: sinks are running before any source emits.
+            // Downstream first: sinks are running before any source emits. The first failure leaves the
+            // body by throwing, which cancels the other stages.
             for node in nodes.reversed() {
                 group.addTask { try await self.runNode(node) }
             }
-            do {
-                try await group.waitForAll()
-            } catch {
-                group.cancelAll()
-                throw error
-            }
+            try await group.waitForAll()
         }
     }
 
@@ -210,8 +206,9 @@ public final class Pipeline: Sendable {
                 logger.warning("stage failed; restarting", metadata: [
                     "stage": "\(node.stage.id)", "error": "\(message)", "attempt": "\(attempt)", "backoff": "\(DurationText.format(wait))",
                 ])
-                node.counters.restarts.add(1)
+                // A source that fails while the pipeline drains is not restarted.
                 if shutdownSignal.isRequested && node.stage.descriptor.role == .source { return }
+                node.counters.restarts.add(1)
                 try await ContinuousClock().sleep(for: wait)
                 node.runner.prepareRestart()
                 lastStart = ContinuousClock.now

@@ -47,9 +47,8 @@ public struct PipelineLinter: Sendable {
         do {
             document = try JSONDocument(parsing: bytes)
         } catch {
-            var d = Diagnostic(.syntax, at: .root, "invalid JSON: \(error.message)")
+            var d = Diagnostic(error)
             d.file = file
-            d.position = error.position
             throw ValidationFailure([d])
         }
         var run = LintRun(registry: registry, environment: environment)
@@ -170,7 +169,7 @@ struct LintRun {
             }
             if let role, role != .source, d.from.isEmpty {
                 report(.missingInput, d.pointer, "stage \"\(d.id)\" (\(d.kind ?? "?")) needs an input",
-                       expected: "\"from\": the id of an upstream stage", hint: ids.first.map { _ in "sources here: " + usable.filter { $0.descriptor?.role == .source }.map { "\"\($0.id)\"" }.joined(separator: ", ") })
+                       expected: "\"from\": the id of an upstream stage", hint: "sources here: " + usable.filter { $0.descriptor?.role == .source }.map { "\"\($0.id)\"" }.joined(separator: ", "))
                 ok = false
             }
             for (j, up) in d.from.enumerated() {
@@ -237,21 +236,21 @@ struct LintRun {
                 let first = upstreamTypes[0]
                 if let k = upstreamTypes.firstIndex(where: { ObjectIdentifier($0) != ObjectIdentifier(first) }) {
                     report(.portMismatch, d.fromPointers[k],
-                           "stage \"\(id)\" merges different types: \"\(d.from[0])\" emits \(displayName(first)), \"\(d.from[k])\" emits \(displayName(upstreamTypes[k]))",
+                           "stage \"\(id)\" merges different types: \"\(d.from[0])\" emits \(typeName(first)), \"\(d.from[k])\" emits \(typeName(upstreamTypes[k]))",
                            expected: "every input of a stage to emit the same type")
                     continue
                 }
                 if let generic = stageType as? any RecordGenericStage.Type {
                     guard let recordType = first as? any Record.Type else {
-                        report(.portMismatch, d.fromPointers[0], "stage \"\(id)\" (\(descriptor.kind)) takes records, but \"\(d.from[0])\" emits \(displayName(first)), which is not a record",
+                        report(.portMismatch, d.fromPointers[0], "stage \"\(id)\" (\(descriptor.kind)) takes records, but \"\(d.from[0])\" emits \(typeName(first)), which is not a record",
                                expected: "an upstream stage that emits records")
                         continue
                     }
                     stageType = specialize(generic, forRecord: recordType)
                 } else if ObjectIdentifier(inputType(of: stageType)) != ObjectIdentifier(first) {
                     report(.portMismatch, d.fromPointers[0],
-                           "stage \"\(id)\" (\(descriptor.kind)) takes \(displayName(inputType(of: stageType))), but \"\(d.from[0])\" (\(byID[d.from[0]]?.kind ?? "?")) emits \(displayName(first))",
-                           expected: "an upstream stage that emits \(displayName(inputType(of: stageType)))")
+                           "stage \"\(id)\" (\(descriptor.kind)) takes \(typeName(inputType(of: stageType))), but \"\(d.from[0])\" (\(byID[d.from[0]]?.kind ?? "?")) emits \(typeName(first))",
+                           expected: "an upstream stage that emits \(typeName(inputType(of: stageType)))")
                     continue
                 }
             }
@@ -259,21 +258,13 @@ struct LintRun {
             let out = outputType(of: stageType)
             if descriptor.role != .sink { outputTypes[id] = out }
             guard d.configValid else { continue }
-            // Decode the configuration.
             let configuration: any StageConfiguration
-            do {
-                configuration = try decodeConfiguration(configurationType(of: stageType), from: d.config)
-            } catch {
-                report(.configuration, decodingPointer(error, base: d.configPointer), "invalid configuration: \(describeDecodingError(error))")
+            switch decodeConfiguration(configurationType(of: stageType), from: d.config, at: d.configPointer) {
+            case .success(let c): configuration = c
+            case .failure(let failure):
+                diagnostics += failure.diagnostics
                 continue
             }
-            var configOK = true
-            for var problem in configuration.validate() {
-                problem.path = JSONPointer(tokens: d.configPointer.tokens + problem.path.tokens)
-                diagnostics.append(problem)
-                configOK = false
-            }
-            if !configOK { continue }
 
             // Field names used by expressions and conflation keys, against what the input declares.
             if descriptor.role != .source, let recordType = upstreamTypes[0] as? any Record.Type, let declared = recordType.declaredFields {
@@ -302,8 +293,8 @@ struct LintRun {
                 descriptor: descriptor, stageType: stageType, configuration: configuration,
                 displayConfiguration: redacted(d.config, spec: descriptor.spec),
                 queue: d.queue, errorPolicy: d.errorPolicy,
-                inputTypeName: descriptor.role == .source ? nil : displayName(inputType(of: stageType)),
-                outputTypeName: descriptor.role == .sink ? nil : displayName(out))
+                inputTypeName: descriptor.role == .source ? nil : typeName(inputType(of: stageType)),
+                outputTypeName: descriptor.role == .sink ? nil : typeName(out))
         }
 
         // Outputs nobody reads would lose events silently.

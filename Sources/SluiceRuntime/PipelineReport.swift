@@ -80,7 +80,7 @@ public struct PipelineReport: Sendable, Codable, Hashable {
         var rows: [[String]] = [header]
         for s in stages {
             rows.append([
-                s.id, s.kind, s.kind.isEmpty ? "" : (s.queueCapacity == 0 ? "-" : String(s.eventsIn)), String(s.eventsOut),
+                s.id, s.kind, s.queueCapacity == 0 ? "-" : String(s.eventsIn), String(s.eventsOut),
                 formatRate(Double(s.eventsOut > 0 ? s.eventsOut : s.eventsIn) / seconds),
                 String(s.errors), String(s.skipped), s.queueCapacity == 0 ? "-" : String(s.dropped + s.conflated),
                 s.queueCapacity == 0 ? "-" : "\(s.queueHighWaterMark)/\(s.queueCapacity)",

@@ -26,18 +26,25 @@ func specialize(_ generic: any RecordGenericStage.Type, forRecord record: any Re
     return open(record)
 }
 
-/// Decodes a configuration from its validated JSON.
-func decodeConfiguration(_ type: any StageConfiguration.Type, from json: JSONValue) throws -> any StageConfiguration {
+/// Decodes a configuration from its spec-validated JSON (defaults filled in) and runs its own
+/// `validate()`; problems are reported at their paths below `pointer`.
+func decodeConfiguration(_ type: any StageConfiguration.Type, from json: JSONValue, at pointer: JSONPointer) -> Result<any StageConfiguration, ValidationFailure> {
     let data = Data(json.jsonText.utf8)
     func open<C: StageConfiguration>(_ c: C.Type) throws -> any StageConfiguration {
         try JSONDecoder().decode(C.self, from: data)
     }
-    return try open(type)
-}
-
-/// A readable type name without module prefixes or generic noise.
-func displayName(_ type: Any.Type) -> String {
-    var s = String(describing: type)
-    if let open = s.firstIndex(of: "<") { s = String(s[..<open]) }
-    return s
+    let configuration: any StageConfiguration
+    do {
+        configuration = try open(type)
+    } catch {
+        return .failure(ValidationFailure([
+            Diagnostic(.configuration, at: decodingPointer(error, base: pointer), "invalid configuration: \(describeDecodingError(error))"),
+        ]))
+    }
+    let problems = configuration.validate().map { problem -> Diagnostic in
+        var p = problem
+        p.path = JSONPointer(tokens: pointer.tokens + problem.path.tokens)
+        return p
+    }
+    return problems.isEmpty ? .success(configuration) : .failure(ValidationFailure(problems))
 }

@@ -74,14 +74,10 @@ public final class ManualClock: StageClock {
         let due: [UnsafeContinuation<Void, any Error>] = state.withLock { s in
             if time > s.now { s.now = time }
             var out: [UnsafeContinuation<Void, any Error>] = []
+            // A sleeper registered but not yet suspended finds itself removed and returns at once.
             for (id, sleeper) in s.sleepers where sleeper.deadline <= s.now {
-                if let c = sleeper.continuation {
-                    out.append(c)
-                    s.sleepers[id] = nil
-                } else {
-                    // Registered but not yet suspended: removing it makes it return at once.
-                    s.sleepers[id] = nil
-                }
+                if let c = sleeper.continuation { out.append(c) }
+                s.sleepers[id] = nil
             }
             return out
         }

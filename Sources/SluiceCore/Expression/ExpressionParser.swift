@@ -124,26 +124,24 @@ struct ExpressionParser {
         return .binary(op, left, right)
     }
 
+    /// Parses `("A", "B", 3)` after `in`.
     mutating func parseList() throws(ExpressionError) -> [FieldValue] {
-        guard case .op = current.0, false else {
-            // Lists are written with square brackets, which the lexer does not know; accept parentheses.
-            guard current.0 == .leftParen else {
-                throw ExpressionError("expected a list in parentheses after 'in', like in (\"AAPL\", \"MSFT\")", column: current.1)
+        guard current.0 == .leftParen else {
+            throw ExpressionError("expected a list in parentheses after 'in', like in (\"AAPL\", \"MSFT\")", column: current.1)
+        }
+        advance()
+        var values: [FieldValue] = []
+        while true {
+            let (token, column) = current
+            switch token {
+            case .number(let v, let isInt): values.append(isInt && abs(v) < 9e15 ? .int(Int64(v)) : .double(v))
+            case .string(let s): values.append(.string(s))
+            default: throw ExpressionError("expected a number or string in the list, found \(Self.describe(token))", column: column)
             }
             advance()
-            var values: [FieldValue] = []
-            while true {
-                let (token, column) = current
-                switch token {
-                case .number(let v, let isInt): values.append(isInt && abs(v) < 9e15 ? .int(Int64(v)) : .double(v))
-                case .string(let s): values.append(.string(s))
-                default: throw ExpressionError("expected a number or string in the list, found \(Self.describe(token))", column: column)
-                }
-                advance()
-                if current.0 == .comma { advance(); continue }
-                if current.0 == .rightParen { advance(); return values }
-                throw ExpressionError("expected ',' or ')' in the list, found \(Self.describe(current.0))", column: current.1)
-            }
+            if current.0 == .comma { advance(); continue }
+            if current.0 == .rightParen { advance(); return values }
+            throw ExpressionError("expected ',' or ')' in the list, found \(Self.describe(current.0))", column: current.1)
         }
     }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 public import SluiceCore
 
 /// `jsonl` (sink): one JSON object per record per line, to stdout or a file.
@@ -46,7 +42,7 @@ public struct JSONLinesSink<Element: Record>: RecordGenericStage {
 
     public init(configuration: Configuration, context: StageContext) throws {
         self.configuration = configuration
-        self.path = configuration.path == "-" ? "-" : context.resolvePath(configuration.path)
+        self.path = configuration.path  // "-", or a path relative to the working directory
     }
 
     public static func specialized<R: Record>(for recordType: R.Type) -> any Stage.Type { JSONLinesSink<R>.self }
@@ -61,7 +57,7 @@ public struct JSONLinesSink<Element: Record>: RecordGenericStage {
         }
         defer {
             if fd != STDOUT_FILENO {
-                if configuration.fsync { _ = Glibc.fsync(fd) }
+                if configuration.fsync { _ = Foundation.fsync(fd) }
                 close(fd)
             }
         }
@@ -82,7 +78,7 @@ public struct JSONLinesSink<Element: Record>: RecordGenericStage {
 enum FileOutput {
     static func open(_ path: String, append: Bool) throws -> Int32 {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
-        let fd = Glibc.open(path, flags, 0o644)
+        let fd = Foundation.open(path, flags, 0o644)
         guard fd >= 0 else { throw StageError("open_failed", "cannot open \"\(path)\" for writing: \(errnoText())") }
         return fd
     }
@@ -100,14 +96,11 @@ enum FileOutput {
     }
 
     static func createParentDirectories(of path: String) throws {
-        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
-        var current = ""
-        for part in path[..<slash].split(separator: "/", omittingEmptySubsequences: false) {
-            current += (current.isEmpty && path.hasPrefix("/") ? "/" : (current.isEmpty ? "" : "/")) + part
-            if current.isEmpty || current == "/" { continue }
-            if mkdir(current, 0o755) != 0 && errno != EEXIST {
-                throw StageError("mkdir_failed", "cannot create directory \"\(current)\": \(errnoText())")
-            }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        } catch {
+            throw StageError("mkdir_failed", "cannot create directory \"\(parent.path)\" for \"\(path)\"", underlying: error)
         }
     }
 
