@@ -15,6 +15,9 @@ let package = Package(
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceRuntime", targets: ["SluiceRuntime"]),
         .library(name: "SluiceTesting", targets: ["SluiceTesting"]),
+        .library(name: "MarketData", targets: ["MarketData"]),
+        .library(name: "DXLink", targets: ["DXLink"]),
+        .library(name: "BuiltinStages", targets: ["BuiltinStages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
     ],
     targets: [
         .target(
@@ -44,6 +49,33 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "MarketData",
+            dependencies: ["SluiceCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "DXLink",
+            dependencies: [
+                "SluiceCore", "MarketData",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "BuiltinStages",
+            dependencies: [
+                "SluiceCore", "SluiceRuntime", "MarketData", "DXLink",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "SluiceTesting",
             dependencies: ["SluiceCore", "SluiceRuntime"],
             swiftSettings: strictSettings
@@ -53,6 +85,8 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 "SluiceRuntime",
+                "BuiltinStages",
+                "DXLink",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -71,6 +105,11 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "DXLinkTests",
+            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "BuiltinStages"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,72 @@
+import MarketData
+
+/// How a DXLink client spreads event types over FEED channels.
+public enum ChannelLayout: String, Sendable, Hashable, CaseIterable {
+    /// One channel per event type, numbered as the tastytrade Python SDK does (Candle 1, Greeks 3, …).
+    case perType = "per_type"
+    /// Every event type on one channel (as tastytrade's web platform does).
+    case shared
+}
+
+/// Everything a DXLink session needs besides the endpoint and token.
+public struct DXLinkClientConfiguration: Sendable {
+    /// What to subscribe to. Candle subscriptions carry a `fromTime`.
+    public var subscriptions: [FeedSubscription]
+    /// How event types are spread over channels.
+    public var channelLayout: ChannelLayout = .perType
+    /// The FEED contract: `AUTO`, `TICKER`, `STREAM` or `HISTORY`.
+    public var contract: String = "AUTO"
+    /// The aggregation period the client accepts, in seconds (`nil`: the server's default).
+    public var aggregationPeriod: Double? = 0.1
+    /// The data format to request.
+    public var dataFormat: DataFormat = .compact
+    /// Field lists per event type that replace the defaults.
+    public var eventFields: [String: [String]] = [:]
+    /// How often to send KEEPALIVE (capped at half the server's timeout).
+    public var keepaliveInterval: Duration = .seconds(30)
+    /// How long the server may stay silent before the connection counts as dead (`nil`: the server's own
+    /// `keepaliveTimeout`, 60 s if it sends none).
+    public var silenceTimeout: Duration?
+    /// How long to wait for each handshake step (SETUP, AUTH_STATE, CHANNEL_OPENED).
+    public var actionTimeout: Duration = .seconds(10)
+    /// The most bytes in one FEED_SUBSCRIPTION message.
+    public var subscriptionBatchBytes: Int = 8192
+    /// The keepalive timeout announced in SETUP, in seconds.
+    public var announcedKeepaliveTimeout: Double = 60
+    /// The `version` sent in SETUP (tastytrade's web platform and the Python SDK send this one).
+    public var version: String = "0.1-DXF-JS/0.3.0"
+
+    /// A configuration for `subscriptions`, everything else default.
+    public init(subscriptions: [FeedSubscription]) {
+        self.subscriptions = subscriptions
+    }
+
+    /// The fields requested for `type`: the override, or every field Sluice models.
+    public func fields(for type: String) -> [String] {
+        if let override = eventFields[type] { return override }
+        return MarketEventType(rawValue: type)?.fields.map(\.wireName) ?? ["eventSymbol", "eventTime"]
+    }
+
+    /// The channels to open and the event types each carries, in ascending channel order.
+    public var channelPlan: [(channel: Int, types: [String])] {
+        var types: [String] = []
+        for s in subscriptions where !types.contains(s.type) { types.append(s.type) }
+        switch channelLayout {
+        case .shared:
+            return types.isEmpty ? [] : [(1, types)]
+        case .perType:
+            let fixed = ["Candle", "Greeks", "Profile", "Quote", "Summary", "TheoPrice", "TimeAndSale", "Trade", "Underlying", "TradeETH"]
+            var next = 1 + 2 * fixed.count
+            var plan: [(channel: Int, types: [String])] = []
+            for t in types {
+                if let i = fixed.firstIndex(of: t) {
+                    plan.append((1 + 2 * i, [t]))
+                } else {
+                    plan.append((next, [t]))
+                    next += 2
+                }
+            }
+            return plan.sorted { $0.channel < $1.channel }
+        }
+    }
+}

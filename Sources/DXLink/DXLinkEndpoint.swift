@@ -1,0 +1,91 @@
+import SluiceCore
+
+/// Where to connect and with which token.
+public struct DXLinkEndpoint: Sendable, Hashable, CustomStringConvertible {
+    /// The WebSocket URL (`wss://…`, or `ws://` on loopback).
+    public var url: String
+    /// The API quote token. Never printed: ``description`` shows the URL only.
+    public var token: String
+
+    /// Creates an endpoint.
+    public init(url: String, token: String) {
+        self.url = url
+        self.token = token
+    }
+
+    public var description: String { url }
+}
+
+/// Supplies the endpoint and token for each connection; asked again, with `renew`, when the server rejects
+/// the token. The tastytrade module implements it with `/api-quote-tokens`.
+public protocol DXLinkTokenProvider: Sendable {
+    /// The endpoint to connect to. With `renew`, the current token was rejected: return a fresh one or throw.
+    func endpoint(renew: Bool) async throws -> DXLinkEndpoint
+}
+
+/// A fixed URL and token, as given in a pipeline file. It cannot renew a rejected token.
+public struct StaticTokenProvider: DXLinkTokenProvider {
+    /// The endpoint.
+    public var endpoint: DXLinkEndpoint
+
+    /// A provider that always returns `endpoint`.
+    public init(_ endpoint: DXLinkEndpoint) { self.endpoint = endpoint }
+
+    public func endpoint(renew: Bool) async throws -> DXLinkEndpoint {
+        if renew {
+            throw DXLinkError(.unauthorized, "the DXLink server rejected the token for \(endpoint.url); check the token (API quote tokens expire after 24 hours) or configure tastytrade credentials so a fresh one is fetched")
+        }
+        return endpoint
+    }
+}
+
+/// A DXLink failure with a stable code.
+public struct DXLinkError: Error, Sendable, CustomStringConvertible {
+    /// The kinds of failure.
+    public enum Code: String, Sendable {
+        /// The token was rejected and no new one can be had.
+        case unauthorized
+        /// The URL is not a WebSocket URL.
+        case invalidURL = "invalid_url"
+        /// Reconnect attempts are exhausted.
+        case reconnectsExhausted = "reconnects_exhausted"
+    }
+
+    /// The code.
+    public var code: Code
+    /// What happened, without secrets.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// Reconnect backoff: exponential with full jitter.
+public struct ReconnectPolicy: Sendable, Hashable {
+    /// The first delay's upper bound.
+    public var initialDelay: Duration = .milliseconds(500)
+    /// The cap on any delay.
+    public var maxDelay: Duration = .seconds(30)
+    /// The most consecutive failed attempts before giving up (`nil`: never give up).
+    public var maxAttempts: Int?
+
+    /// The default policy: 0.5 s to 30 s, unlimited attempts.
+    public init(initialDelay: Duration = .milliseconds(500), maxDelay: Duration = .seconds(30), maxAttempts: Int? = nil) {
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+        self.maxAttempts = maxAttempts
+    }
+
+    /// The delay before attempt `attempt` (1-based): uniform in [0, min(max, initial × 2^(attempt-1))].
+    public func delay(attempt: Int, using rng: inout some RandomNumberGenerator) -> Duration {
+        let cap = min(maxDelay.seconds, initialDelay.seconds * pow2(min(attempt - 1, 40)))
+        return .nanoseconds(Int64(Double.random(in: 0...cap, using: &rng) * 1e9))
+    }
+
+    private func pow2(_ n: Int) -> Double { Double(1 << n) }
+}

@@ -1,0 +1,49 @@
+public import MarketData
+public import SluiceCore
+
+/// What the `dxlink` source emits: a FEED_DATA message exactly as received, with the layout it must be
+/// decoded with, or a change of the feed's state.
+public struct DXLinkFrame: Record, Sendable {
+    /// The frame's content.
+    public enum Content: Sendable {
+        /// A FEED_DATA message's text and the layout of its channel at the time it arrived.
+        case data(String, FeedLayout)
+        /// The feed's state changed.
+        case status(FeedStatus)
+    }
+
+    /// When the frame arrived.
+    public var receiveTime: Timestamp
+    /// The connection epoch: 1 for the first connection, one more for each reconnect.
+    public var epoch: Int64
+    /// The content.
+    public var content: Content
+
+    /// Creates a frame.
+    public init(receiveTime: Timestamp, epoch: Int64, content: Content) {
+        self.receiveTime = receiveTime
+        self.epoch = epoch
+        self.content = content
+    }
+
+    static let frameSchema = RecordSchema(recordType: "dxlink_frame", columns: [
+        Column("receive_time", .time), Column("epoch", .int), Column("channel", .int),
+        Column("layout", .int), Column("state", .string), Column("text", .string),
+    ])
+
+    public var schema: RecordSchema { Self.frameSchema }
+    public static var declaredFields: [Column]? { frameSchema.columns }
+
+    public func value(at index: Int) -> FieldValue {
+        switch (index, content) {
+        case (0, _): return .time(receiveTime)
+        case (1, _): return .int(epoch)
+        case (2, .data(_, let layout)): return .int(Int64(layout.channel))
+        case (3, .data(_, let layout)): return .int(Int64(layout.id))
+        case (4, .status(let s)): return .string(s.state.rawValue)
+        case (5, .data(let text, _)): return .string(text)
+        case (5, .status(let s)): return s.reason.map(FieldValue.string) ?? .null
+        default: return .null
+        }
+    }
+}

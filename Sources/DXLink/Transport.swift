@@ -1,0 +1,5 @@
+import NIOCore
+import WSClient
+import NIOWebSocket
+import NIOHTTP1
+import NIOPosix

@@ -1,0 +1,127 @@
+public import SluiceCore
+
+/// The DXLink event types Sluice models.
+public enum MarketEventType: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    case quote = "Quote"
+    case trade = "Trade"
+    case tradeETH = "TradeETH"
+    case greeks = "Greeks"
+    case summary = "Summary"
+    case profile = "Profile"
+    case theoPrice = "TheoPrice"
+    case timeAndSale = "TimeAndSale"
+    case underlying = "Underlying"
+    case candle = "Candle"
+
+    /// The Swift type of events of this type.
+    public var payloadType: any MarketEventPayload.Type {
+        switch self {
+        case .quote: return Quote.self
+        case .trade: return Trade.self
+        case .tradeETH: return TradeETH.self
+        case .greeks: return Greeks.self
+        case .summary: return Summary.self
+        case .profile: return Profile.self
+        case .theoPrice: return TheoPrice.self
+        case .timeAndSale: return TimeAndSale.self
+        case .underlying: return Underlying.self
+        case .candle: return Candle.self
+        }
+    }
+
+    /// The type's fields in their default order.
+    public var fields: [EventField] { payloadType.fields }
+
+    /// Whether events of this type carry `eventFlags` and an `index` (time series and snapshots).
+    public var isIndexed: Bool { fields.contains { $0.wireName == "eventFlags" } }
+
+    /// Builds an event of this type from slots filled in the order of ``fields``.
+    @inlinable
+    public func make(_ slots: borrowing EventSlots) -> MarketEvent {
+        switch self {
+        case .quote: return .quote(Quote(slots: slots))
+        case .trade: return .trade(Trade(slots: slots))
+        case .tradeETH: return .tradeETH(TradeETH(slots: slots))
+        case .greeks: return .greeks(Greeks(slots: slots))
+        case .summary: return .summary(Summary(slots: slots))
+        case .profile: return .profile(Profile(slots: slots))
+        case .theoPrice: return .theoPrice(TheoPrice(slots: slots))
+        case .timeAndSale: return .timeAndSale(TimeAndSale(slots: slots))
+        case .underlying: return .underlying(Underlying(slots: slots))
+        case .candle: return .candle(Candle(slots: slots))
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
+/// Any market event, or a change of the feed's state: what `dxlink_decode` emits.
+///
+/// As a ``Record`` it shows the columns of the event it holds, so `filter`, `select` and the sinks work on
+/// a mixed stream (`event_type == "Quote" && bid_price > 100`).
+public enum MarketEvent: Record, Hashable {
+    case quote(Quote)
+    case trade(Trade)
+    case tradeETH(TradeETH)
+    case greeks(Greeks)
+    case summary(Summary)
+    case profile(Profile)
+    case theoPrice(TheoPrice)
+    case timeAndSale(TimeAndSale)
+    case underlying(Underlying)
+    case candle(Candle)
+    /// The feed's state changed.
+    case feed(FeedStatus)
+
+    /// The held value as a record.
+    public var payload: any Record {
+        switch self {
+        case .quote(let e): return e
+        case .trade(let e): return e
+        case .tradeETH(let e): return e
+        case .greeks(let e): return e
+        case .summary(let e): return e
+        case .profile(let e): return e
+        case .theoPrice(let e): return e
+        case .timeAndSale(let e): return e
+        case .underlying(let e): return e
+        case .candle(let e): return e
+        case .feed(let e): return e
+        }
+    }
+
+    /// The event type's name (`Quote`, …, or `Feed` for feed status).
+    public var eventType: String {
+        switch self {
+        case .feed: return FeedStatus.eventType
+        default: return (payload as? any MarketEventPayload)?.eventTypeName ?? ""
+        }
+    }
+
+    /// The event's symbol; `nil` for feed status.
+    public var symbol: String? {
+        if case .feed = self { return nil }
+        return (payload as? any MarketEventPayload)?.eventSymbol
+    }
+
+    public var schema: RecordSchema { payload.schema }
+    public func value(at index: Int) -> FieldValue { payload.value(at: index) }
+
+    /// Every column any market event may carry.
+    public static var declaredFields: [Column]? {
+        var seen = Set<String>()
+        var columns: [Column] = []
+        for c in MarketEventType.allCases.flatMap({ $0.payloadType.recordSchema.columns }) + FeedStatus.schema.columns
+        where seen.insert(c.name).inserted {
+            columns.append(c)
+        }
+        return columns
+    }
+
+    public static var eventKinds: [String]? { MarketEventType.allCases.map(\.rawValue) + [FeedStatus.eventType] }
+}
+
+extension MarketEventPayload {
+    /// The event type's wire name, from an existential.
+    public var eventTypeName: String { Self.eventType }
+}
