@@ -1,0 +1,47 @@
+/// How the DXLink simulator behaves: data, authentication, keepalive and faults.
+public struct SimulatorConfiguration: Sendable, Hashable {
+    /// The address to listen on.
+    public var host = "127.0.0.1"
+    /// The port (0: any free port).
+    public var port = 0
+    /// The token clients must send; `nil` accepts any client without AUTH.
+    public var token: String?
+    /// The seed of the random walks; the same seed gives the same data.
+    public var seed: UInt64 = 42
+    /// Live events per second per connection, over all its subscriptions (`nil`: flood, as fast as the
+    /// client reads).
+    public var rate: Double? = 1000
+    /// The most events in one FEED_DATA frame.
+    public var eventsPerFrame = 100
+    /// Stop sending live data after this many events in total (`nil`: never).
+    public var maxEvents: Int?
+    /// Close a connection that sends nothing for this long (ERROR TIMEOUT first).
+    public var keepaliveTimeout: Duration = .seconds(60)
+    /// Send a KEEPALIVE after this long without sending anything.
+    public var keepaliveInterval: Duration = .seconds(30)
+    /// The most candles in one history snapshot (older ones are cut with SNAPSHOT_SNIP).
+    public var maxHistoryCandles = 5000
+    /// Faults to inject.
+    public var faults = Faults()
+
+    /// Faults on demand, counted in data frames per connection.
+    public struct Faults: Sendable, Hashable {
+        /// Drop the connection (no close frame) after every N data frames.
+        public var dropEvery: Int?
+        /// Send a malformed frame after every N data frames.
+        public var malformedEvery: Int?
+        /// Send an ERROR message after every N data frames.
+        public var errorEvery: Int?
+        /// Send a message of an unknown type after every N data frames.
+        public var unknownEvery: Int?
+        /// Fall silent (no data, no keepalives) after N data frames, keeping the connection open.
+        public var silentAfter: Int?
+        /// Only the first N connections get faults (`nil`: all), so a test can fail once and then recover.
+        public var connections: Int?
+        /// No faults.
+        public init() {}
+    }
+
+    /// The default configuration.
+    public init() {}
+}
