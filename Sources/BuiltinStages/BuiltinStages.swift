@@ -1,1 +1,23 @@
-import DXLink
+public import SluiceCore
+import SluiceRuntime
+
+/// The built-in market-data stages: `dxlink`, `dxlink_decode`, `record` and `replay`.
+public enum BuiltinStages: SluicePlugin {
+    public static let name = "built-in"
+
+    public static func register(into registry: inout StageRegistry) {
+        registry.register(DXLinkSourceStage.self, origin: name)
+        registry.register(DXLinkDecodeStage.self, origin: name)
+        registry.register(RecordSink.self, origin: name)
+        registry.register(ReplaySource.self, origin: name)
+    }
+}
+
+extension StageRegistry {
+    /// The standard generic stages plus the built-in market-data stages: what `sluice` runs with.
+    public static var builtin: StageRegistry {
+        var r = StageRegistry.standard
+        r.register(plugin: BuiltinStages.self)
+        return r
+    }
+}

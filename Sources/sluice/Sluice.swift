@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SluiceCore
 import SluiceRuntime
+import BuiltinStages
 
 /// The `sluice` command: validate, run and inspect market-data pipelines.
 struct Sluice: AsyncParsableCommand {
@@ -19,7 +20,7 @@ struct Sluice: AsyncParsableCommand {
     )
 
     /// The stage kinds this executable knows.
-    static var registry: StageRegistry { .standard }
+    static var registry: StageRegistry { .builtin }
 }
 
 /// Exit codes of the executable.

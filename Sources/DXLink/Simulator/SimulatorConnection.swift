@@ -242,7 +242,7 @@ struct SimulatorConnection: Sendable {
                 let elapsed = start.duration(to: .now)
                 let due = Int(Double(elapsed.components.seconds) * rate + Double(elapsed.components.attoseconds) / 1e18 * rate) - sentLive
                 if due <= 0 {
-                    try await Task.sleep(for: .milliseconds(min(10, max(1, Int(1000 / rate)))))
+                    try await Task.sleep(for: .milliseconds(rate >= 100 ? 10 : max(1, Int(1000 / rate))))
                     continue
                 }
                 n = min(due, configuration.eventsPerFrame * 8)

@@ -74,16 +74,16 @@ public struct JSONLinesSink<Element: Record>: RecordGenericStage {
     }
 }
 
-/// Small POSIX file helpers with errors that name the file.
-enum FileOutput {
-    static func open(_ path: String, append: Bool) throws -> Int32 {
+/// Small POSIX file helpers with errors that name the file (for sinks that write files).
+public enum FileOutput {
+    public static func open(_ path: String, append: Bool) throws -> Int32 {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
         let fd = Foundation.open(path, flags, 0o644)
         guard fd >= 0 else { throw StageError("open_failed", "cannot open \"\(path)\" for writing: \(errnoText())") }
         return fd
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
+    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
@@ -95,7 +95,7 @@ enum FileOutput {
         }
     }
 
-    static func createParentDirectories(of path: String) throws {
+    public static func createParentDirectories(of path: String) throws {
         let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
@@ -104,5 +104,5 @@ enum FileOutput {
         }
     }
 
-    static func errnoText() -> String { String(cString: strerror(errno)) }
+    public static func errnoText() -> String { String(cString: strerror(errno)) }
 }

@@ -1,0 +1,254 @@
+public import DXLink
+import Logging
+import MarketData
+public import SluiceCore
+
+/// `dxlink` (source): connects to a DXLink endpoint (or to a simulator it starts on loopback), subscribes,
+/// keeps the session alive through reconnects, and emits raw frames and feed-state changes.
+public struct DXLinkSourceStage: Stage {
+    public typealias Output = DXLinkFrame
+
+    /// Candle subscriptions: every symbol × every period, with history from `from` ago.
+    public struct Candles: Decodable, Sendable {
+        /// The symbols.
+        public var symbols: [String]
+        /// The periods, e.g. `1m`, `5m`, `1h`, `1d`.
+        public var periods: [String]
+        /// How much history to request.
+        public var from: ConfigDuration
+        /// Include extended trading hours (false adds `tho=true`).
+        public var extendedHours: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case symbols, periods, from
+            case extendedHours = "extended_hours"
+        }
+
+        static let spec = ConfigSpec([
+            ConfigField("symbols", .array(.string, minCount: 1), doc: "Symbols to build candle subscriptions for."),
+            ConfigField("periods", .array(.custom("candle period", expected: "a period like \"1m\", \"5m\", \"1h\" or \"1d\"") { v in
+                v.stringValue.map { CandleSymbol(base: "X", period: $0).periodDuration != nil } ?? false
+            }, minCount: 1), doc: "Candle periods (s, m, h, d, w units)."),
+            ConfigField("from", .duration, default: .string("1d"), doc: "History to request, as a duration before now."),
+            ConfigField("extended_hours", .boolean, default: .bool(true), doc: "Include extended hours (false: regular hours only, tho=true)."),
+        ])
+    }
+
+    /// An in-process simulator to connect to instead of a real endpoint.
+    public struct Simulate: Decodable, Sendable {
+        /// Seed of the random walks.
+        public var seed: Int64
+        /// Events per second (`nil`: flood).
+        public var rate: Double?
+        /// Stop sending after this many events.
+        public var maxEvents: Int?
+        /// Events per frame.
+        public var eventsPerFrame: Int
+
+        enum CodingKeys: String, CodingKey {
+            case seed, rate
+            case maxEvents = "max_events", eventsPerFrame = "events_per_frame"
+        }
+
+        static let spec = ConfigSpec([
+            ConfigField("seed", .integer, default: .number(42), doc: "Seed; the same seed gives the same data."),
+            ConfigField("rate", .number(0.001...1e9), optional: true, doc: "Events per second (default: flood, as fast as the client reads)."),
+            ConfigField("max_events", .integer(0...Int64.max), optional: true, doc: "Stop sending after this many events."),
+            ConfigField("events_per_frame", .integer(1...100_000), default: .number(100), doc: "Most events per FEED_DATA frame."),
+        ])
+    }
+
+    /// Reconnect backoff.
+    public struct Reconnect: Decodable, Sendable {
+        /// First delay bound.
+        public var initialDelay: ConfigDuration
+        /// Largest delay.
+        public var maxDelay: ConfigDuration
+        /// Give up after this many consecutive failures.
+        public var maxAttempts: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case initialDelay = "initial_delay", maxDelay = "max_delay", maxAttempts = "max_attempts"
+        }
+
+        static let spec = ConfigSpec([
+            ConfigField("initial_delay", .duration, default: .string("500ms"), doc: "Upper bound of the first delay (full jitter)."),
+            ConfigField("max_delay", .duration, default: .string("30s"), doc: "Cap on any delay."),
+            ConfigField("max_attempts", .integer(1...1_000_000), optional: true, doc: "Give up after this many consecutive failures (default: never)."),
+        ])
+    }
+
+    /// The configuration of `dxlink`.
+    public struct Configuration: StageConfiguration {
+        /// The WebSocket URL.
+        public var url: String?
+        /// The API quote token (secret).
+        public var token: String?
+        /// Start a simulator on loopback and connect to it.
+        public var simulate: Simulate?
+        /// Symbols for `events`.
+        public var symbols: [String]
+        /// Event types to subscribe for every symbol.
+        public var events: [String]
+        /// Candle subscriptions.
+        public var candles: Candles?
+        /// FEED contract.
+        public var contract: String
+        /// Accepted aggregation period, seconds.
+        public var aggregationPeriod: Double
+        /// COMPACT or FULL.
+        public var dataFormat: String
+        /// Field lists per event type.
+        public var fields: [String: [String]]
+        /// Channel layout.
+        public var channels: String
+        /// KEEPALIVE interval.
+        public var keepalive: ConfigDuration
+        /// Server silence limit.
+        public var silenceTimeout: ConfigDuration?
+        /// Reconnect backoff.
+        public var reconnect: Reconnect
+        /// Most bytes per FEED_SUBSCRIPTION message.
+        public var subscriptionBatchBytes: Int
+        /// Stop after this long.
+        public var duration: ConfigDuration?
+
+        enum CodingKeys: String, CodingKey {
+            case url, token, simulate, symbols, events, candles, contract, fields, channels, keepalive, reconnect, duration
+            case aggregationPeriod = "aggregation_period", dataFormat = "data_format"
+            case silenceTimeout = "silence_timeout", subscriptionBatchBytes = "subscription_batch_bytes"
+        }
+
+        public static let spec = ConfigSpec([
+            ConfigField("url", .string, optional: true, doc: "DXLink WebSocket URL (wss://…; ws:// for loopback). Give url and token, or simulate."),
+            ConfigField("token", .string, optional: true, secret: true, doc: "API quote token (from tastytrade's /api-quote-tokens)."),
+            ConfigField("simulate", .object(Simulate.spec), optional: true, doc: "Start a DXLink simulator on loopback and connect to it (no account needed)."),
+            ConfigField("symbols", .array(.string), default: .array([]), doc: "Streamer symbols for `events` (e.g. SPY, /ESZ25:XCME, .SPY251219C500)."),
+            ConfigField("events", .array(.oneOf(MarketEventType.allCases.map(\.rawValue).filter { $0 != "Candle" })), default: .array([.string("Quote"), .string("Trade")]), doc: "Event types to subscribe for every symbol."),
+            ConfigField("candles", .object(Candles.spec), optional: true, doc: "Candle subscriptions: symbols × periods, with history."),
+            ConfigField("contract", .oneOf(["AUTO", "TICKER", "STREAM", "HISTORY"]), default: .string("AUTO"), advanced: true, doc: "FEED channel contract."),
+            ConfigField("aggregation_period", .number(0...3600), default: .number(0.1), advanced: true, doc: "Accepted aggregation period in seconds."),
+            ConfigField("data_format", .oneOf(["COMPACT", "FULL"]), default: .string("COMPACT"), advanced: true, doc: "Data format to request."),
+            ConfigField("fields", .map(.array(.string, minCount: 1)), default: .object(JSONObject()), advanced: true, doc: "Field lists per event type, replacing the full default lists."),
+            ConfigField("channels", .oneOf(["per_type", "shared"]), default: .string("per_type"), advanced: true, doc: "One FEED channel per event type, or one shared channel."),
+            ConfigField("keepalive", .duration, default: .string("30s"), doc: "KEEPALIVE interval (at most half the server's timeout)."),
+            ConfigField("silence_timeout", .duration, optional: true, doc: "Reconnect when the server sends nothing for this long (default: the server's keepalive timeout, 60 s)."),
+            ConfigField("reconnect", .object(Reconnect.spec), default: .object(JSONObject([("initial_delay", .string("500ms")), ("max_delay", .string("30s"))])), doc: "Reconnect backoff (exponential, full jitter)."),
+            ConfigField("subscription_batch_bytes", .integer(512...1_000_000), default: .number(8192), advanced: true, doc: "Most bytes in one FEED_SUBSCRIPTION message."),
+            ConfigField("duration", .duration, optional: true, doc: "Close the feed after this long (default: run until shutdown)."),
+        ])
+
+        public func validate() -> [Diagnostic] {
+            var problems: [Diagnostic] = []
+            switch (url, simulate) {
+            case (nil, nil):
+                problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["url"]), "give `url` and `token`, or `simulate`",
+                                           hint: "add \"simulate\": {} to use the built-in simulator"))
+            case (.some, .some):
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["simulate"]), "give `url` or `simulate`, not both"))
+            case (.some(let u), nil):
+                if !(u.hasPrefix("wss://") || u.hasPrefix("ws://")) {
+                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["url"]), "not a WebSocket URL", expected: "a URL starting with wss:// (or ws:// on loopback)"))
+                }
+                if token == nil {
+                    problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["token"]), "a `url` needs a `token`", hint: "use \"${DXLINK_TOKEN}\" to read it from the environment"))
+                }
+            case (nil, .some):
+                break
+            }
+            if symbols.isEmpty && candles == nil {
+                problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["symbols"]), "nothing to subscribe to", expected: "`symbols` or `candles`"))
+            }
+            return problems
+        }
+
+        /// The protocol configuration these options describe, with candle history from `now - from`.
+        func clientConfiguration(now: Timestamp) -> DXLinkClientConfiguration {
+            var subs: [FeedSubscription] = []
+            for symbol in symbols {
+                for type in events { subs.append(FeedSubscription(type: type, symbol: symbol)) }
+            }
+            if let candles {
+                let from = now.advanced(by: .zero - candles.from.duration).millisecondsSinceEpoch
+                for symbol in candles.symbols {
+                    for period in candles.periods {
+                        let attributes = candles.extendedHours ? [] : ["tho=true"]
+                        subs.append(FeedSubscription(type: "Candle", symbol: CandleSymbol(base: symbol, period: period, attributes: attributes).description, fromTime: from))
+                    }
+                }
+            }
+            var c = DXLinkClientConfiguration(subscriptions: subs)
+            c.channelLayout = ChannelLayout(rawValue: channels) ?? .perType
+            c.contract = contract
+            c.aggregationPeriod = aggregationPeriod
+            c.dataFormat = DataFormat(rawValue: dataFormat) ?? .compact
+            c.eventFields = fields
+            c.keepaliveInterval = keepalive.duration
+            c.silenceTimeout = silenceTimeout?.duration
+            c.subscriptionBatchBytes = subscriptionBatchBytes
+            return c
+        }
+    }
+
+    public static let kind = "dxlink"
+    public static let summary = "DXLink source: subscribes to quotes, trades, Greeks, candles … and emits raw frames and feed state."
+
+    let configuration: Configuration
+    let context: StageContext
+
+    public init(configuration: Configuration, context: StageContext) {
+        self.configuration = configuration
+        self.context = context
+    }
+
+    public func run(input: Inbound<Never>, output: Outbound<DXLinkFrame>) async throws {
+        let c = configuration
+        if let simulate = c.simulate {
+            var sim = SimulatorConfiguration()
+            sim.seed = UInt64(bitPattern: simulate.seed)
+            sim.rate = simulate.rate
+            sim.maxEvents = simulate.maxEvents
+            sim.eventsPerFrame = simulate.eventsPerFrame
+            sim.token = "simulated-token"
+            try await DXLinkSimulator.withRunning(sim) { simulator in
+                context.logger.info("started the DXLink simulator", metadata: ["url": "\(simulator.url)"])
+                try await stream(DXLinkEndpoint(url: simulator.url, token: "simulated-token"), output: output)
+            }
+        } else {
+            try await stream(DXLinkEndpoint(url: c.url ?? "", token: c.token ?? ""), output: output)
+        }
+    }
+
+    private func stream(_ endpoint: DXLinkEndpoint, output: Outbound<DXLinkFrame>) async throws {
+        let c = configuration
+        let session = DXLinkSession(
+            configuration: c.clientConfiguration(now: context.clock.now),
+            tokens: StaticTokenProvider(endpoint),
+            reconnect: ReconnectPolicy(initialDelay: c.reconnect.initialDelay.duration, maxDelay: c.reconnect.maxDelay.duration, maxAttempts: c.reconnect.maxAttempts),
+            logger: context.logger, clock: context.clock, metricsLabel: context.stageID)
+        let stop = ShutdownSignal()
+        let context = self.context
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                if let duration = c.duration {
+                    _ = try await context.sleep(until: context.clock.now.advanced(by: duration.duration))
+                } else {
+                    await context.shutdown.wait()
+                }
+                stop.trigger()
+            }
+            do {
+                try await session.run(shutdown: stop) { frame in try await output.send(frame) }
+            } catch let error as DXLinkError {
+                throw StageError(error.code.rawValue, error.message)
+            }
+            group.cancelAll()
+        }
+        let s = session.statistics
+        context.logger.info("DXLink feed closed", metadata: [
+            "connects": "\(s.connects)", "frames": "\(s.dataFrames)", "messages_in": "\(s.messagesIn)",
+            "unknown": "\(s.unknownMessages)", "malformed": "\(s.malformedMessages)", "server_errors": "\(s.serverErrors)",
+        ])
+        context.counters.skipped.add(s.malformedMessages + s.unknownMessages + s.strayFrames)
+    }
+}

@@ -1,0 +1,113 @@
+public import DXLink
+import Foundation
+import MarketData
+public import SluiceCore
+
+/// `replay` (source): plays a `record` file back as DXLink frames — at the recorded pace times a factor,
+/// or as fast as possible. Frames keep their recorded receive times and epochs, so decoding a replay gives
+/// exactly the events of the live run. Lines that cannot be read are skipped and counted with their line
+/// number.
+public struct ReplaySource: Stage {
+    public typealias Output = DXLinkFrame
+
+    /// The configuration of `replay`.
+    public struct Configuration: StageConfiguration {
+        /// The recording.
+        public var path: String
+        /// Pace factor; `nil` means as fast as possible.
+        public var speed: Double?
+
+        enum CodingKeys: String, CodingKey { case path, speed }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            path = try c.decode(String.self, forKey: .path)
+            if let text = try? c.decode(String.self, forKey: .speed), text == "max" {
+                speed = nil
+            } else {
+                speed = try c.decode(Double.self, forKey: .speed)
+            }
+        }
+
+        public static let spec = ConfigSpec([
+            ConfigField("path", .string, doc: "A file written by the `record` stage."),
+            ConfigField("speed", .either(.number(0.001...1_000_000), .oneOf(["max"])), default: .number(1), doc: "1 replays at the recorded pace, 10 ten times faster, \"max\" as fast as possible."),
+        ])
+    }
+
+    public static let kind = "replay"
+    public static let summary = "Replays a recording of DXLink frames, at the recorded pace × speed or as fast as possible."
+
+    let configuration: Configuration
+    let context: StageContext
+
+    public init(configuration: Configuration, context: StageContext) {
+        self.configuration = configuration
+        self.context = context
+    }
+
+    public func run(input: Inbound<Never>, output: Outbound<DXLinkFrame>) async throws {
+        let path = configuration.path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StageError("open_failed", "cannot read the recording \"\(path)\"")
+        }
+        var layouts: [Int: FeedLayout] = [:]
+        var batch: [DXLinkFrame] = []
+        var firstTime: Timestamp?
+        let start = context.clock.now
+        var lineNumber = 0
+        for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            lineNumber += 1
+            if context.shutdown.isRequested { break }
+            guard !line.isEmpty else { continue }
+            guard let object = (try? JSONDocument(parsing: line))?.root.objectValue else {
+                context.skip("\(path):\(lineNumber): not a JSON object")
+                continue
+            }
+            if let id = object["layout"]?.integerValue, object["frame"] == nil {
+                guard let format = object["format"]?.stringValue.flatMap(DataFormat.init(rawValue:)),
+                      let fields = object["fields"]?.objectValue else {
+                    context.skip("\(path):\(lineNumber): layout without format or fields")
+                    continue
+                }
+                var map: [String: [String]] = [:]
+                for (k, v) in fields.entries { map[k] = v.arrayValue?.compactMap(\.stringValue) ?? [] }
+                layouts[Int(id)] = FeedLayout(id: Int(id), channel: Int(object["channel"]?.integerValue ?? 0), dataFormat: format, eventFields: map)
+                continue
+            }
+            guard let t = object["t"]?.integerValue, let epoch = object["epoch"]?.integerValue else {
+                context.skip("\(path):\(lineNumber): a frame needs \"t\" and \"epoch\"")
+                continue
+            }
+            let time = Timestamp(nanosecondsSinceEpoch: t)
+            let frame: DXLinkFrame
+            if let text = object["frame"]?.stringValue {
+                guard let id = object["layout"]?.integerValue, let layout = layouts[Int(id)] else {
+                    context.skip("\(path):\(lineNumber): frame refers to a layout not defined above it")
+                    continue
+                }
+                frame = DXLinkFrame(receiveTime: time, epoch: epoch, content: .data(text, layout))
+            } else if let state = object["status"]?.stringValue.flatMap(FeedStatus.State.init(rawValue:)) {
+                frame = DXLinkFrame(receiveTime: time, epoch: epoch, content: .status(FeedStatus(state: state, time: time, epoch: epoch, reason: object["reason"]?.stringValue)))
+            } else {
+                context.skip("\(path):\(lineNumber): neither a layout, a frame nor a status")
+                continue
+            }
+            if let speed = configuration.speed {
+                let first = firstTime ?? time
+                firstTime = first
+                let due = start.advanced(by: .nanoseconds(Int64(Double(t - first.nanosecondsSinceEpoch) / speed)))
+                if due > context.clock.now {
+                    if !batch.isEmpty { try await output.send(batch); batch.removeAll(keepingCapacity: true) }
+                    guard try await context.sleep(until: due) else { break }
+                }
+            }
+            batch.append(frame)
+            if batch.count >= 256 {
+                try await output.send(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { try await output.send(batch) }
+    }
+}
