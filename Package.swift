@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(
             name: "SluiceRuntimeTests",
             dependencies: [
-                "SluiceCore", "SluiceRuntime", "SluiceTesting",
+                "SluiceCore", "SluiceRuntime", "SluiceTesting", "BuiltinStages",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             resources: [.copy("Fixtures")],

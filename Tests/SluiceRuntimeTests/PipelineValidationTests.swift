@@ -1,3 +1,4 @@
+import BuiltinStages
 import Foundation
 import SluiceCore
 import SluiceRuntime
@@ -48,7 +49,7 @@ struct PipelineValidationTests {
     @Test("every file in pipelines/ is valid", arguments: examplePipelines)
     func examplePipeline(name: String) throws {
         let path = Self.repositoryRoot.appendingPathComponent("pipelines").appendingPathComponent(name).path
-        let plan = try PipelineLinter(registry: .standard, environment: [:]).plan(file: path)
+        let plan = try PipelineLinter(registry: .builtin, environment: [:]).plan(file: path)
         #expect(!plan.stages.isEmpty)
     }
 
