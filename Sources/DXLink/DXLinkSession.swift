@@ -251,6 +251,7 @@ public struct DXLinkSession: Sendable {
                 }
                 group.addTask {
                     await shutdown.wait()
+                    guard shutdown.isRequested else { return }  // cancelled: the connection ended first
                     connection.end(.shutdown)
                     try? await outbound.close(.normalClosure, reason: "shutdown")
                 }

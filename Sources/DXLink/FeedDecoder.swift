@@ -6,7 +6,7 @@ public import MarketData
 /// from the frame's ``FeedLayout``. A frame that cannot be scanned, or whose value count does not divide
 /// by its field count, is dropped whole and counted; an event with a value of the wrong kind or no symbol
 /// is dropped and counted; a type Sluice does not model is counted and skipped.
-public struct FeedDecoder {
+public struct FeedDecoder: Sendable {
     /// What decoding has seen so far.
     public struct Statistics: Sendable, Hashable {
         /// Events decoded.
