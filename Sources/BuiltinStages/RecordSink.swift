@@ -7,9 +7,9 @@ import Foundation
 /// layouts they decode with — everything `replay` needs to reproduce the stream.
 ///
 /// Lines: `{"layout":ID,"channel":N,"format":"COMPACT","fields":{…}}` before the first frame that uses a
-/// layout; `{"t":NS,"epoch":E,"layout":ID,"frame":"…"}` per data frame (the message text as a JSON
-/// string); `{"t":NS,"epoch":E,"status":"…","reason":"…"}` per feed-state change. `t` is the receive time
-/// in nanoseconds since the epoch.
+/// layout; `{"t":US,"epoch":E,"layout":ID,"frame":"…"}` per data frame (the message text as a JSON
+/// string); `{"t":US,"epoch":E,"status":"…","reason":"…"}` per feed-state change. `t` is the receive time
+/// in microseconds since the epoch (exact in a JSON number).
 public struct RecordSink: Stage {
     public typealias Input = DXLinkFrame
 
@@ -49,7 +49,7 @@ public struct RecordSink: Stage {
                 case .data(let text, let layout):
                     if written.insert(layout.id).inserted { Self.writeLayout(layout, into: &w) }
                     w.raw("{\"t\":")
-                    w.integer(frame.receiveTime.nanosecondsSinceEpoch)
+                    w.integer(frame.receiveTime.nanosecondsSinceEpoch / 1000)
                     w.raw(",\"epoch\":")
                     w.integer(frame.epoch)
                     w.raw(",\"layout\":")
@@ -59,7 +59,7 @@ public struct RecordSink: Stage {
                     w.raw("}\n")
                 case .status(let status):
                     w.raw("{\"t\":")
-                    w.integer(frame.receiveTime.nanosecondsSinceEpoch)
+                    w.integer(frame.receiveTime.nanosecondsSinceEpoch / 1000)
                     w.raw(",\"epoch\":")
                     w.integer(frame.epoch)
                     w.raw(",\"status\":")

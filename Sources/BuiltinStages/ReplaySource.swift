@@ -79,7 +79,7 @@ public struct ReplaySource: Stage {
                 context.skip("\(path):\(lineNumber): a frame needs \"t\" and \"epoch\"")
                 continue
             }
-            let time = Timestamp(nanosecondsSinceEpoch: t)
+            let time = Timestamp(nanosecondsSinceEpoch: t * 1000)
             let frame: DXLinkFrame
             if let text = object["frame"]?.stringValue {
                 guard let id = object["layout"]?.integerValue, let layout = layouts[Int(id)] else {
@@ -96,7 +96,7 @@ public struct ReplaySource: Stage {
             if let speed = configuration.speed {
                 let first = firstTime ?? time
                 firstTime = first
-                let due = start.advanced(by: .nanoseconds(Int64(Double(t - first.nanosecondsSinceEpoch) / speed)))
+                let due = start.advanced(by: .nanoseconds(Int64(Double(time.nanosecondsSinceEpoch - first.nanosecondsSinceEpoch) / speed)))
                 if due > context.clock.now {
                     if !batch.isEmpty { try await output.send(batch); batch.removeAll(keepingCapacity: true) }
                     guard try await context.sleep(until: due) else { break }
