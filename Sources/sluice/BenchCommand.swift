@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuiltinStages
 import SluiceRuntime
 
 struct BenchCommand: AsyncParsableCommand {
@@ -6,8 +7,10 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure events per second through standard pipelines.",
         discussion: """
-            Scenarios: filter (generate → filter → null) and chain (generate → pass ×3 → null, block
-            queues). Build in release mode for meaningful numbers: swift run -c release sluice bench
+            Scenarios: filter (generate → filter → null), chain (generate → pass ×3 → null, block
+            queues), decode (100-Quote COMPACT frames decoded on one core) and e2e (simulator flood →
+            WebSocket over loopback → dxlink → dxlink_decode → null, all in this process).
+            Build in release mode for meaningful numbers: swift run -c release sluice bench
             """
     )
 
@@ -17,14 +20,15 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Runs per scenario; the best and the median are reported.")
     var runs: Int = 3
 
-    @Option(help: "Only this scenario (filter or chain).")
+    @Option(help: "Only this scenario (filter, chain, decode or e2e).")
     var scenario: String?
 
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
-        if let scenario, !PipelineBenchmark.scenarios.contains(where: { $0.name == scenario }) {
-            throw ValidationError("unknown scenario \"\(scenario)\"; expected one of: " + PipelineBenchmark.scenarios.map(\.name).joined(separator: ", "))
+        let names = PipelineBenchmark.scenarios.map(\.name) + ["decode", "e2e"]
+        if let scenario, !names.contains(scenario) {
+            throw ValidationError("unknown scenario \"\(scenario)\"; expected one of: " + names.joined(separator: ", "))
         }
     }
 
@@ -41,6 +45,18 @@ struct BenchCommand: AsyncParsableCommand {
             let best = rates.last!, median = rates[rates.count / 2]
             print("\(s.name.padding(6))  \(s.shape)")
             print("        \(events) events × \(runs) runs: best \(mps(best)) M events/s, median \(mps(median)) M events/s")
+        }
+        let marketData: [(String, String, () async throws -> Double)] = [
+            ("decode", "100-Quote COMPACT frames → FeedDecoder (one core)", { MarketDataBenchmark.decode(events: events) }),
+            ("e2e", "simulate flood → WebSocket (loopback) → dxlink → dxlink_decode → null",
+             { try await MarketDataBenchmark.endToEnd(events: min(events, 5_000_000), registry: Sluice.registry) }),
+        ]
+        for (name, shape, body) in marketData where scenario == nil || scenario == name {
+            var rates: [Double] = []
+            for _ in 0..<runs { rates.append(try await body()) }
+            rates.sort()
+            print("\(name.padding(6))  \(shape)")
+            print("        \(name == "e2e" ? min(events, 5_000_000) : events) events × \(runs) runs: best \(mps(rates.last!)) M events/s, median \(mps(rates[rates.count / 2])) M events/s")
         }
     }
 

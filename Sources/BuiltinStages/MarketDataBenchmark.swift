@@ -1,0 +1,84 @@
+import DXLink
+import Logging
+import MarketData
+public import SluiceCore
+import SluiceRuntime
+
+/// The market-data benchmarks behind `sluice bench`: decoding alone, and the whole path over loopback.
+public enum MarketDataBenchmark {
+    /// Decodes `events` Quotes from 100-event COMPACT frames on the calling task (one core); events/s.
+    public static func decode(events: Int) -> Double {
+        var encoder = FeedDataEncoder()
+        let fields = MarketEventType.quote.fields.map(\.wireName)
+        let layout = FeedLayout(id: 1, channel: 7, dataFormat: .compact, eventFields: ["Quote": fields])
+        // 16 distinct frames of 100 quotes over 100 symbols, with realistic prices, sizes and NaNs.
+        var frames: [String] = []
+        var rng = SystemRandomNumberGenerator()
+        for f in 0..<16 {
+            var quotes: [any MarketEventPayload] = []
+            for i in 0..<100 {
+                var q = Quote(eventSymbol: "SYM\(i)")
+                let p = Double(Int.random(in: 1000...50000, using: &rng)) / 100
+                q.sequence = Int64(f * 100 + i)
+                q.bidTime = Timestamp(millisecondsSinceEpoch: 1_763_000_000_000 + Int64(f * 100 + i))
+                q.askTime = q.bidTime
+                q.bidExchangeCode = "Q"
+                q.askExchangeCode = "Z"
+                q.bidPrice = p
+                q.askPrice = p + 0.01
+                q.bidSize = i % 10 == 0 ? .nan : Double(Int.random(in: 1...900, using: &rng))
+                q.askSize = Double(Int.random(in: 1...900, using: &rng))
+                quotes.append(q)
+            }
+            frames.append(encoder.message(channel: 7, format: .compact, groups: [(fields, quotes)]))
+        }
+        var decoder = FeedDecoder()
+        var out: [MarketEvent] = []
+        out.reserveCapacity(100)
+        let clock = ContinuousClock()
+        var decoded = 0
+        let elapsed = clock.measure {
+            var i = 0
+            while decoded < events {
+                out.removeAll(keepingCapacity: true)
+                decoded += decoder.decode(frames[i & 15], layout: layout, into: &out)
+                i += 1
+            }
+        }
+        return Double(decoded) / max(1e-9, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+
+    /// Runs simulator (flood, in process) → WebSocket over loopback → `dxlink` → `dxlink_decode` → `null`
+    /// until `events` events are decoded; events/s.
+    public static func endToEnd(events: Int, registry: StageRegistry) async throws -> Double {
+        let symbols = (0..<100).map { "\"SYM\($0)\"" }.joined(separator: ",")
+        let text = """
+        {"name": "bench-e2e", "stages": [
+          {"id": "feed", "kind": "dxlink", "config": {"simulate": {"max_events": \(events), "events_per_frame": 100},
+             "symbols": [\(symbols)], "events": ["Quote"]}},
+          {"id": "decode", "kind": "dxlink_decode", "from": "feed", "config": {"feed_status": false}},
+          {"id": "sink", "kind": "null", "from": "decode"}
+        ]}
+        """
+        let plan = try PipelineLinter(registry: registry, environment: [:]).plan(text: text, file: "bench:e2e")
+        var logger = Logger(label: "sluice.bench")
+        logger.logLevel = .warning
+        let pipeline = Pipeline(plan: plan, logger: logger)
+        let start = ContinuousClock.now
+        let elapsed: Duration = try await withThrowingTaskGroup(of: Duration?.self) { group in
+            group.addTask { _ = try await pipeline.run(); return nil }
+            group.addTask {
+                while pipeline.report().stages.first(where: { $0.id == "sink" })?.eventsIn ?? 0 < events {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                let d = start.duration(to: .now)
+                pipeline.requestShutdown()
+                return d
+            }
+            var result: Duration = .zero
+            for try await r in group { if let r { result = r } }
+            return result
+        }
+        return Double(events) / max(1e-9, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+}
