@@ -56,13 +56,14 @@ struct SimulateCommand: AsyncParsableCommand {
         let statistics: SimulatorStatistics
         do {
             statistics = try await DXLinkSimulator.withRunning(configuration) { simulator in
-                print("DXLink simulator listening on \(simulator.url)" + (configuration.token == nil ? "" : " (token required)"))
-                fflush(stdout)
+                let line = "DXLink simulator listening on \(simulator.url)" + (configuration.token == nil ? "" : " (token required)") + "\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
                 for await _ in signals { break }
                 return simulator.statistics
             }
         } catch {
-            throw SluiceExit.failure("cannot start the simulator on \(host):\(port): \(error)")
+            printError("error: cannot start the simulator on \(host):\(port): \(error)")
+            throw ExitCode(ExitStatus.runtimeFailure)
         }
         print("simulator stopped: \(statistics.connections) connections, \(statistics.dataFrames) data frames, \(statistics.totalEvents) events")
     }
