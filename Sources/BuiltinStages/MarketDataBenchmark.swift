@@ -25,7 +25,7 @@ public enum MarketDataBenchmark {
                 q.bidExchangeCode = "Q"
                 q.askExchangeCode = "Z"
                 q.bidPrice = p
-                q.askPrice = p + 0.01
+                q.askPrice = ((p + 0.01) * 100).rounded() / 100
                 q.bidSize = i % 10 == 0 ? .nan : Double(Int.random(in: 1...900, using: &rng))
                 q.askSize = Double(Int.random(in: 1...900, using: &rng))
                 quotes.append(q)

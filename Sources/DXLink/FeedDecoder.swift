@@ -147,21 +147,27 @@ public struct FeedDecoder: Sendable {
             let width = plan.slotAt.count
             var position = 0
             var eventOK = true
-            slots[plan.ordinal].reset()
+            // Work on a local copy of the slots so that no write goes through two levels of arrays.
+            var local = slots[plan.ordinal]
+            slots[plan.ordinal] = EventSlots(count: 0)
+            defer { slots[plan.ordinal] = local }
+            local.reset()
+            let slotAt = plan.slotAt
+            let kinds = plan.kinds
             if !scanner.consume(UInt8(ascii: "]")) {
                 repeat {
-                    let slot = plan.slotAt[position]
+                    let slot = slotAt[position]
                     if slot < 0 {
                         try scanner.skipValue()
-                    } else if !(try Self.assign(&scanner, kind: plan.kinds[slot], slot: slot, into: &slots[plan.ordinal])) {
+                    } else if !(try Self.assign(&scanner, kind: kinds[slot], slot: slot, into: &local)) {
                         eventOK = false
                     }
                     position += 1
                     if position == width {
-                        finishEvent(plan, ok: eventOK, into: &events)
+                        finishEvent(plan, slots: local, ok: eventOK, into: &events)
+                        // Every event of the group writes the same slots, so no reset is needed between them.
                         position = 0
                         eventOK = true
-                        slots[plan.ordinal].reset()
                     }
                 } while try scanner.nextElement(closing: UInt8(ascii: "]"))
             }
@@ -211,17 +217,17 @@ public struct FeedDecoder: Sendable {
                     }
                 } while try scanner.nextElement(closing: UInt8(ascii: "}"))
             }
-            finishEvent(plan, ok: eventOK, into: &events)
+            finishEvent(plan, slots: slots[plan.ordinal], ok: eventOK, into: &events)
         } while try scanner.nextElement(closing: UInt8(ascii: "]"))
     }
 
-    private mutating func finishEvent(_ plan: Plan, ok: Bool, into events: inout [MarketEvent]) {
-        guard ok, let symbol = slots[plan.ordinal].strings[0], !symbol.isEmpty else {
+    private mutating func finishEvent(_ plan: Plan, slots current: borrowing EventSlots, ok: Bool, into events: inout [MarketEvent]) {
+        guard ok, let symbol = current.strings[0], !symbol.isEmpty else {
             statistics.malformedEvents += 1
             lastProblem = ok ? "\(plan.type) event without a symbol" : "\(plan.type) event with a value of the wrong kind"
             return
         }
-        events.append(plan.type.make(slots[plan.ordinal]))
+        events.append(plan.type.make(current))
     }
 
     /// Reads one value into `slot`; false when the value has the wrong kind (the value is consumed either way).

@@ -44,7 +44,7 @@ public struct FrameScanner: ~Copyable {
         return position >= base.count
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     mutating func skipWhitespace() {
         while position < base.count {
             let b = base[position]
@@ -53,21 +53,21 @@ public struct FrameScanner: ~Copyable {
     }
 
     /// The next non-whitespace byte, without consuming it; `nil` at the end.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func peek() -> UInt8? {
         skipWhitespace()
         return position < base.count ? base[position] : nil
     }
 
     /// Consumes `byte` (after whitespace) or throws.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func expect(_ byte: UInt8) throws(FrameScanError) {
         guard peek() == byte else { throw FrameScanError("expected '\(Character(Unicode.Scalar(byte)))'", at: position) }
         position += 1
     }
 
     /// Consumes `byte` if it is next; reports whether it was.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func consume(_ byte: UInt8) -> Bool {
         if peek() == byte { position += 1; return true }
         return false
@@ -75,7 +75,7 @@ public struct FrameScanner: ~Copyable {
 
     /// After an element of an array or object: consumes `,` (true: another element follows) or the closing
     /// `close` byte (false).
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func nextElement(closing close: UInt8) throws(FrameScanError) -> Bool {
         switch peek() {
         case UInt8(ascii: ","): position += 1; return true
@@ -221,8 +221,35 @@ public struct FrameScanner: ~Copyable {
         position += n
     }
 
-    private static let exactPowersOfTen: [Double] = (0...22).map { pow10($0) }
-    private static func pow10(_ n: Int) -> Double { var v = 1.0; for _ in 0..<n { v *= 10 }; return v }
+    /// 10^n for 0 ≤ n ≤ 22, all exact in a Double.
+    @inline(__always)
+    static func exactPowerOfTen(_ n: Int) -> Double {
+        switch n {
+        case 0: return 1e0
+        case 1: return 1e1
+        case 2: return 1e2
+        case 3: return 1e3
+        case 4: return 1e4
+        case 5: return 1e5
+        case 6: return 1e6
+        case 7: return 1e7
+        case 8: return 1e8
+        case 9: return 1e9
+        case 10: return 1e10
+        case 11: return 1e11
+        case 12: return 1e12
+        case 13: return 1e13
+        case 14: return 1e14
+        case 15: return 1e15
+        case 16: return 1e16
+        case 17: return 1e17
+        case 18: return 1e18
+        case 19: return 1e19
+        case 20: return 1e20
+        case 21: return 1e21
+        default: return 1e22
+        }
+    }
 
     /// Reads a JSON number: integers without fraction or exponent as `.integer` (exactly, up to Int64),
     /// others as `.number`, correctly rounded (a fast exact path, `strtod` otherwise).
@@ -275,7 +302,7 @@ public struct FrameScanner: ~Copyable {
         // Clinger's fast path: exact when the mantissa fits 53 bits and the power of ten is exact.
         if !truncated, mantissa < (1 << 53), exponent >= -22, exponent <= 22 {
             var v = Double(mantissa)
-            v = exponent < 0 ? v / Self.exactPowersOfTen[-exponent] : v * Self.exactPowersOfTen[exponent]
+            v = exponent < 0 ? v / Self.exactPowerOfTen(-exponent) : v * Self.exactPowerOfTen(exponent)
             return .number(negative ? -v : v)
         }
         let text = String(decoding: slice(start..<position), as: UTF8.self)
