@@ -1,5 +1,5 @@
 public import MarketData
-public import SluiceCore
+import SluiceCore
 
 /// Writes FEED_DATA messages, COMPACT or FULL, for given field lists: what a server sends. The simulator
 /// and the benchmarks use it; NaN and infinities go out as the strings DXLink uses.

@@ -1,5 +1,0 @@
-import NIOCore
-import WSClient
-import NIOWebSocket
-import NIOHTTP1
-import NIOPosix
