@@ -68,7 +68,7 @@ public struct DXLinkDecodeStage: Stage {
                         decoded.removeAll(keepingCapacity: true)
                         decoder.decode(text, layout: layout, into: &decoded)
                         for e in decoded {
-                            if let type = e.marketEventType { assembler.add(e, type: type, to: &out) } else { out.append(e) }
+                            if let type = e.type { assembler.add(e, type: type, to: &out) } else { out.append(e) }
                         }
                     } else {
                         decoder.decode(text, layout: layout, into: &out)
@@ -77,33 +77,12 @@ public struct DXLinkDecodeStage: Stage {
             }
             let now = decoder.statistics
             let bad = (now.malformedFrames - seen.malformedFrames) + (now.malformedEvents - seen.malformedEvents) + (now.unknownEventTypes - seen.unknownEventTypes)
-            if bad > 0 {
-                for _ in 0..<bad { context.skip(decoder.lastProblem ?? "malformed frame") }
-            }
+            if bad > 0 { context.skip(decoder.lastProblem ?? "malformed frame", count: bad) }
             seen = now
             if !out.isEmpty { try await output.send(out) }
         }
         if assembler.heldEvents > 0 {
             context.skip("\(assembler.heldEvents) events of an unfinished snapshot at end of input")
-        }
-    }
-}
-
-extension MarketEvent {
-    /// The event's type, `nil` for feed status.
-    public var marketEventType: MarketEventType? {
-        switch self {
-        case .quote: return .quote
-        case .trade: return .trade
-        case .tradeETH: return .tradeETH
-        case .greeks: return .greeks
-        case .summary: return .summary
-        case .profile: return .profile
-        case .theoPrice: return .theoPrice
-        case .timeAndSale: return .timeAndSale
-        case .underlying: return .underlying
-        case .candle: return .candle
-        case .feed: return nil
         }
     }
 }

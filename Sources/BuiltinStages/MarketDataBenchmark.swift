@@ -45,7 +45,7 @@ public enum MarketDataBenchmark {
                 i += 1
             }
         }
-        return Double(decoded) / max(1e-9, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Double(decoded) / max(1e-9, elapsed.seconds)
     }
 
     /// Runs simulator (flood, in process) → WebSocket over loopback → `dxlink` → `dxlink_decode` → `null`
@@ -79,6 +79,6 @@ public enum MarketDataBenchmark {
             for try await r in group { if let r { result = r } }
             return result
         }
-        return Double(events) / max(1e-9, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        return Double(events) / max(1e-9, elapsed.seconds)
     }
 }

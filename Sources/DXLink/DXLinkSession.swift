@@ -156,24 +156,13 @@ public struct DXLinkSession: Sendable {
                     "reason": "\(reason)", "attempt": "\(failures)", "delay": "\(DurationText.format(delay))",
                 ])
                 try await status(.reconnecting, "attempt \(failures) in \(DurationText.format(delay)) after: \(reason)")
-                guard try await sleep(until: clock.now.advanced(by: delay), shutdown: shutdown) else {
+                guard try await clock.sleep(until: clock.now.advanced(by: delay), unless: shutdown) else {
                     try await status(.closed, "shutdown")
                     return
                 }
             }
         }
         try await status(.closed, "shutdown")
-    }
-
-    private func sleep(until deadline: Timestamp, shutdown: ShutdownSignal) async throws -> Bool {
-        let clock = self.clock
-        return try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask { try await clock.sleep(until: deadline); return true }
-            group.addTask { await shutdown.wait(); return false }
-            let first = try await group.next()!
-            group.cancelAll()
-            return first && !shutdown.isRequested
-        }
     }
 
     static func describe(_ error: any Error) -> String {

@@ -4,7 +4,10 @@ import SluiceCore
 /// Writes FEED_DATA messages, COMPACT or FULL, for given field lists: what a server sends. The simulator
 /// and the benchmarks use it; NaN and infinities go out as the strings DXLink uses.
 public struct FeedDataEncoder {
-    private var slots: [String: EventSlots] = [:]
+    /// One requested field: its name, and its slot and kind when Sluice models it.
+    private typealias Column = (name: String, slot: Int?, kind: EventFieldKind)
+
+    /// Event type name → wire name → slot.
     private var indexes: [String: [String: Int]] = [:]
 
     /// Creates an encoder.
@@ -18,7 +21,19 @@ public struct FeedDataEncoder {
         w.raw(",\"data\":[")
         var first = true
         for group in groups where !group.events.isEmpty {
-            let type = group.events[0].eventTypeName
+            // Everything per type is resolved once per group, not per event.
+            let payloadType = Swift.type(of: group.events[0])
+            let type = payloadType.eventType
+            let all = payloadType.fields
+            let index = indexes[type] ?? {
+                var map: [String: Int] = [:]
+                for (i, f) in all.enumerated() { map[f.wireName] = i }
+                map["VWAP"] = map["vwap"]
+                indexes[type] = map
+                return map
+            }()
+            let columns: [Column] = group.fields.map { name in (name, index[name], index[name].map { all[$0].kind } ?? .string) }
+            var slots = EventSlots(count: all.count)
             switch format {
             case .compact:
                 if !first { w.raw(",") }
@@ -27,7 +42,8 @@ public struct FeedDataEncoder {
                 w.raw(",[")
                 var firstValue = true
                 for event in group.events {
-                    write(event, fields: group.fields, full: false, first: &firstValue, into: &w)
+                    event.store(into: &slots)
+                    write(slots, columns: columns, full: false, first: &firstValue, into: &w)
                 }
                 w.raw("]")
             case .full:
@@ -37,7 +53,8 @@ public struct FeedDataEncoder {
                     w.raw("{\"eventType\":")
                     w.string(type)
                     var firstValue = false
-                    write(event, fields: group.fields, full: true, first: &firstValue, into: &w)
+                    event.store(into: &slots)
+                    write(slots, columns: columns, full: true, first: &firstValue, into: &w)
                     w.raw("}")
                 }
             }
@@ -46,30 +63,18 @@ public struct FeedDataEncoder {
         return w.string
     }
 
-    private mutating func write(_ event: any MarketEventPayload, fields: [String], full: Bool, first: inout Bool, into w: inout JSONWriter) {
-        let type = event.eventTypeName
-        let all = Swift.type(of: event).fields
-        if indexes[type] == nil {
-            var map: [String: Int] = [:]
-            for (i, f) in all.enumerated() { map[f.wireName] = i }
-            map["VWAP"] = map["vwap"]
-            indexes[type] = map
-            slots[type] = EventSlots(count: all.count)
-        }
-        let index = indexes[type]!
-        event.store(into: &slots[type]!)
-        let s = slots[type]!
-        for name in fields {
-            guard let i = index[name] else {
+    private func write(_ s: EventSlots, columns: [Column], full: Bool, first: inout Bool, into w: inout JSONWriter) {
+        for column in columns {
+            guard let i = column.slot else {
                 if !full { separator(&first, &w); w.raw("null") }
                 continue
             }
-            let kind = all[i].kind
+            let kind = column.kind
             if full {
                 // FULL omits empty fields.
                 if kind == .double && s.doubles[i].isNaN || kind == .optionalString && s.strings[i] == nil { continue }
                 separator(&first, &w)
-                w.string(name)
+                w.string(column.name)
                 w.raw(":")
             } else {
                 separator(&first, &w)

@@ -103,17 +103,22 @@ public struct FeedDecoder: Sendable {
         return i < scanner.base.count && scanner.base[i] == UInt8(ascii: "{")
     }
 
+    /// How `type` is read: COMPACT with the wire order `wire`, or FULL (by name) when `wire` is nil.
+    private static func makePlan(_ type: MarketEventType, wire: [String]?) -> Plan {
+        let fields = type.fields
+        var index: [String: Int] = [:]
+        for (i, f) in fields.enumerated() { index[f.wireName] = i }
+        if let vwap = index["vwap"] { index["VWAP"] = vwap }
+        return Plan(type: type, ordinal: MarketEventType.allCases.firstIndex(of: type)!,
+                    slotAt: wire?.map { index[$0] ?? -1 } ?? [], kinds: fields.map(\.kind), slotByName: index)
+    }
+
     private mutating func plan(for type: String, layout: FeedLayout) -> Plan? {
         let key = PlanKey(layout: ObjectIdentifier(layout), type: type)
         if let cached = plans[key] { return cached }
         var made: Plan?
         if let eventType = MarketEventType(rawValue: type), let wire = layout.eventFields[type] {
-            let fields = eventType.fields
-            var index: [String: Int] = [:]
-            for (i, f) in fields.enumerated() { index[f.wireName] = i }
-            if let vwap = index["vwap"] { index["VWAP"] = vwap }
-            made = Plan(type: eventType, ordinal: MarketEventType.allCases.firstIndex(of: eventType)!,
-                        slotAt: wire.map { index[$0] ?? -1 }, kinds: fields.map(\.kind), slotByName: index)
+            made = Self.makePlan(eventType, wire: wire)
         }
         plans[key] = made
         return made
@@ -122,12 +127,7 @@ public struct FeedDecoder: Sendable {
     private mutating func fullPlan(for type: String) -> Plan? {
         if let p = fullPlans[type] { return p }
         guard let eventType = MarketEventType(rawValue: type) else { return nil }
-        let fields = eventType.fields
-        var index: [String: Int] = [:]
-        for (i, f) in fields.enumerated() { index[f.wireName] = i }
-        if let vwap = index["vwap"] { index["VWAP"] = vwap }
-        let p = Plan(type: eventType, ordinal: MarketEventType.allCases.firstIndex(of: eventType)!, slotAt: [],
-                     kinds: fields.map(\.kind), slotByName: index)
+        let p = Self.makePlan(eventType, wire: nil)
         fullPlans[type] = p
         return p
     }

@@ -1,5 +1,3 @@
-public import MarketData
-
 /// The data format of a FEED channel.
 public enum DataFormat: String, Sendable, Hashable, CaseIterable {
     /// `["Quote", [v1, v2, …]]`: values in the order of the field list in effect.
@@ -29,12 +27,6 @@ public final class FeedLayout: Sendable, Hashable, CustomStringConvertible {
         self.channel = channel
         self.dataFormat = dataFormat
         self.eventFields = eventFields
-    }
-
-    /// The layout for `types` with their default fields.
-    public static func defaults(id: Int = 0, channel: Int = 1, dataFormat: DataFormat = .compact, types: [MarketEventType]) -> FeedLayout {
-        FeedLayout(id: id, channel: channel, dataFormat: dataFormat,
-                   eventFields: Dictionary(uniqueKeysWithValues: types.map { ($0.rawValue, $0.fields.map(\.wireName)) }))
     }
 
     public static func == (lhs: FeedLayout, rhs: FeedLayout) -> Bool {

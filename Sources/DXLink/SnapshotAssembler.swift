@@ -20,10 +20,6 @@ public struct SnapshotAssembler: Sendable {
     }
 
     private var pending: [Key: Pending] = [:]
-    /// Snapshots released so far.
-    public private(set) var snapshotsCompleted = 0
-    /// Events removed by REMOVE_EVENT inside snapshots (including empty-snapshot markers).
-    public private(set) var removedEvents = 0
 
     /// Creates an assembler.
     public init() {}
@@ -79,12 +75,10 @@ public struct SnapshotAssembler: Sendable {
             guard let i = e.indexed else { continue }
             if i.flags.contains(.removeEvent) {
                 byIndex.removeValue(forKey: i.index)
-                removedEvents += 1
             } else {
                 byIndex[i.index] = e
             }
         }
-        snapshotsCompleted += 1
         output.append(contentsOf: byIndex.keys.sorted().map { byIndex[$0]! })
     }
 }

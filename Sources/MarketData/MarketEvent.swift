@@ -32,9 +32,6 @@ public enum MarketEventType: String, Sendable, Hashable, CaseIterable, CustomStr
     /// The type's fields in their default order.
     public var fields: [EventField] { payloadType.fields }
 
-    /// Whether events of this type carry `eventFlags` and an `index` (time series and snapshots).
-    public var isIndexed: Bool { fields.contains { $0.wireName == "eventFlags" } }
-
     /// Builds an event of this type from slots filled in the order of ``fields``.
     @inlinable
     public func make(_ slots: borrowing EventSlots) -> MarketEvent {
@@ -90,19 +87,28 @@ public enum MarketEvent: Record, Hashable {
         }
     }
 
-    /// The event type's name (`Quote`, …, or `Feed` for feed status).
-    public var eventType: String {
+    /// The held event's type; `nil` for feed status.
+    public var type: MarketEventType? {
         switch self {
-        case .feed: return FeedStatus.eventType
-        default: return (payload as? any MarketEventPayload)?.eventTypeName ?? ""
+        case .quote: return .quote
+        case .trade: return .trade
+        case .tradeETH: return .tradeETH
+        case .greeks: return .greeks
+        case .summary: return .summary
+        case .profile: return .profile
+        case .theoPrice: return .theoPrice
+        case .timeAndSale: return .timeAndSale
+        case .underlying: return .underlying
+        case .candle: return .candle
+        case .feed: return nil
         }
     }
 
+    /// The event type's name (`Quote`, …, or `Feed` for feed status).
+    public var eventType: String { type?.rawValue ?? FeedStatus.eventType }
+
     /// The event's symbol; `nil` for feed status.
-    public var symbol: String? {
-        if case .feed = self { return nil }
-        return (payload as? any MarketEventPayload)?.eventSymbol
-    }
+    public var symbol: String? { (payload as? any MarketEventPayload)?.eventSymbol }
 
     public var schema: RecordSchema { payload.schema }
     public func value(at index: Int) -> FieldValue { payload.value(at: index) }
@@ -119,9 +125,4 @@ public enum MarketEvent: Record, Hashable {
     }
 
     public static var eventKinds: [String]? { MarketEventType.allCases.map(\.rawValue) + [FeedStatus.eventType] }
-}
-
-extension MarketEventPayload {
-    /// The event type's wire name, from an existential.
-    public var eventTypeName: String { Self.eventType }
 }

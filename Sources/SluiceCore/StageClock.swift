@@ -16,6 +16,27 @@ extension StageClock {
     public func sleep(for duration: Duration) async throws {
         try await sleep(until: now.advanced(by: duration))
     }
+
+    /// Suspends until `deadline`, returning early when `shutdown` is triggered.
+    ///
+    /// - Returns: `true` if the deadline was reached, `false` if shutdown was requested first.
+    /// - Throws: `CancellationError` when the task is cancelled.
+    public func sleep(until deadline: Timestamp, unless shutdown: ShutdownSignal) async throws -> Bool {
+        if shutdown.isRequested { return false }
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await sleep(until: deadline)
+                return true
+            }
+            group.addTask {
+                await shutdown.wait()
+                return false
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first && !shutdown.isRequested
+        }
+    }
 }
 
 /// The real wall clock.

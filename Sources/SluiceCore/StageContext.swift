@@ -51,9 +51,10 @@ public struct StageContext: Sendable {
         }
     }
 
-    /// Counts one input the stage deliberately skips (a malformed frame, a late event); never fatal.
-    public func skip(_ reason: String) {
-        counters.skipped.add(1)
+    /// Counts inputs the stage deliberately skips (a malformed frame, a late event); never fatal. The
+    /// reason is logged, rate-limited.
+    public func skip(_ reason: String, count: Int = 1) {
+        counters.skipped.add(count)
         logRateLimited("skipped: \(reason)", error: nil, record: nil)
     }
 
@@ -111,21 +112,6 @@ extension StageContext {
     /// - Returns: `true` if the deadline was reached, `false` if shutdown was requested first.
     /// - Throws: `CancellationError` when the task is cancelled.
     public func sleep(until deadline: Timestamp) async throws -> Bool {
-        if shutdown.isRequested { return false }
-        let clock = self.clock
-        let shutdown = self.shutdown
-        return try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await clock.sleep(until: deadline)
-                return true
-            }
-            group.addTask {
-                await shutdown.wait()
-                return false
-            }
-            let first = try await group.next()!
-            group.cancelAll()
-            return first && !shutdown.isRequested
-        }
+        try await clock.sleep(until: deadline, unless: shutdown)
     }
 }

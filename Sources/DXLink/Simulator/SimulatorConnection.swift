@@ -198,9 +198,9 @@ struct SimulatorConnection: Sendable {
 
     private func sendHistory(_ symbol: String, from: Int64, channel n: Int, _ shared: Shared, _ outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>) async throws {
         let now = Timestamp.now.millisecondsSinceEpoch
-        let frames: [String] = shared.session.withLock { s in
+        let (frames, count): ([String], Int) = shared.session.withLock { s in
+            guard let ch = s.channels[n] else { return ([], 0) }
             let candles = s.market.history(symbol: symbol, fromMs: from, nowMs: now, limit: configuration.maxHistoryCandles)
-            guard let ch = s.channels[n] else { return [] }
             let fields = ch.fields(for: "Candle")
             var out: [String] = []
             var i = 0
@@ -209,10 +209,9 @@ struct SimulatorConnection: Sendable {
                 out.append(s.encoder.message(channel: n, format: ch.format, groups: [(fields, chunk)]))
                 i += chunk.count
             }
-            return out
+            return (out, candles.count)
         }
         for frame in frames { try await send(frame, shared, outbound) }
-        let count = shared.session.withLock { s in s.market.history(symbol: symbol, fromMs: from, nowMs: now, limit: configuration.maxHistoryCandles).count }
         record { $0.eventsSent["Candle|\(symbol)", default: 0] += count; $0.dataFrames += frames.count }
     }
 
@@ -240,7 +239,7 @@ struct SimulatorConnection: Sendable {
             var n = configuration.eventsPerFrame
             if let rate = configuration.rate {
                 let elapsed = start.duration(to: .now)
-                let due = Int(Double(elapsed.components.seconds) * rate + Double(elapsed.components.attoseconds) / 1e18 * rate) - sentLive
+                let due = Int(elapsed.seconds * rate) - sentLive
                 if due <= 0 {
                     try await Task.sleep(for: .milliseconds(rate >= 100 ? 10 : max(1, Int(1000 / rate))))
                     continue
@@ -280,21 +279,26 @@ struct SimulatorConnection: Sendable {
             guard !all.isEmpty else { return [] }
             let now = Timestamp.now.millisecondsSinceEpoch
             var byChannel: [Int: [(String, [any MarketEventPayload])]] = [:]
-            var counts: [Int: [String: Int]] = [:]
+            var sentPerSubscription = [Int](repeating: 0, count: all.count)
             for _ in 0..<n {
-                let (c, sub) = all[s.cursor % all.count]
+                let k = s.cursor % all.count
+                let (c, sub) = all[k]
                 s.cursor += 1
                 guard let event = s.market.next(sub, nowMs: now) else { continue }
+                sentPerSubscription[k] += 1
                 var groups = byChannel[c] ?? []
                 if let i = groups.firstIndex(where: { $0.0 == sub.type }) { groups[i].1.append(event) } else { groups.append((sub.type, [event])) }
                 byChannel[c] = groups
-                counts[c, default: [:]]["\(sub.type)|\(sub.symbol)", default: 0] += 1
             }
             var frames: [(String, [String: Int])] = []
             for c in byChannel.keys.sorted() {
                 guard let ch = s.channels[c] else { continue }
                 let groups = byChannel[c]!.map { (fields: ch.fields(for: $0.0), events: $0.1) }
-                frames.append((s.encoder.message(channel: c, format: ch.format, groups: groups), counts[c] ?? [:]))
+                var counts: [String: Int] = [:]
+                for (k, (channel, sub)) in all.enumerated() where channel == c && sentPerSubscription[k] > 0 {
+                    counts["\(sub.type)|\(sub.symbol)", default: 0] += sentPerSubscription[k]
+                }
+                frames.append((s.encoder.message(channel: c, format: ch.format, groups: groups), counts))
             }
             return frames
         }

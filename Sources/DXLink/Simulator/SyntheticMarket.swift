@@ -5,7 +5,7 @@ import SluiceCore
 /// candles whose values depend only on (seed, symbol, start) so that history is the same on every request.
 struct SyntheticMarket {
     struct Walk {
-        var rng: SimRandom
+        var rng: SplitMix64
         var price: Double
         var sequence: Int64 = 0
         var dayVolume: Double = 0
@@ -24,7 +24,7 @@ struct SyntheticMarket {
 
     static func periodMilliseconds(_ symbol: String) -> Int64? {
         guard let period = CandleSymbol(symbol)?.periodDuration else { return nil }
-        return max(1, period.components.seconds * 1000 + period.components.attoseconds / 1_000_000_000_000_000)
+        return max(1, period.nanoseconds / 1_000_000)
     }
 
     static func floor(_ t: Int64, _ ms: Int64) -> Int64 { t - ((t % ms) + ms) % ms }
@@ -36,7 +36,7 @@ struct SyntheticMarket {
             guard let ms = Self.periodMilliseconds(sub.symbol) else { return nil }
             return candle(symbol: sub.symbol, startMs: Self.floor(nowMs, ms), upToMs: nowMs)
         }
-        var w = walks[sub] ?? Walk(rng: SimRandom(seed: seed ^ Self.hash(sub.type + "|" + sub.symbol)),
+        var w = walks[sub] ?? Walk(rng: SplitMix64(seed: seed ^ Self.hash(sub.type + "|" + sub.symbol)),
                                    price: 50 + Double(Self.hash(sub.symbol) % 400))
         let step = (w.rng.unit() - 0.5) * 0.002 * w.price
         w.price = max(0.01, ((w.price + step) * 100).rounded() / 100)
@@ -109,7 +109,7 @@ struct SyntheticMarket {
 
     /// The candle of `symbol` starting at `startMs` (deterministic in seed, symbol and start).
     func candle(symbol: String, startMs: Int64, flags: EventFlags = [], upToMs: Int64? = nil) -> Candle {
-        var rng = SimRandom(seed: seed ^ Self.hash(symbol) ^ UInt64(bitPattern: startMs))
+        var rng = SplitMix64(seed: seed ^ Self.hash(symbol) ^ UInt64(bitPattern: startMs))
         let base = 50 + Double(Self.hash(CandleSymbol(symbol)?.base ?? symbol) % 400)
         let open = (base * (0.9 + 0.2 * rng.unit()) * 100).rounded() / 100
         let close = (open * (0.99 + 0.02 * rng.unit()) * 100).rounded() / 100
@@ -154,18 +154,4 @@ struct SyntheticMarket {
             return candle(symbol: symbol, startMs: start, flags: flags, upToMs: nowMs)
         }
     }
-}
-
-/// SplitMix64, for reproducible simulator data.
-struct SimRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
