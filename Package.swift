@@ -18,6 +18,11 @@ let package = Package(
         .library(name: "MarketData", targets: ["MarketData"]),
         .library(name: "DXLink", targets: ["DXLink"]),
         .library(name: "BuiltinStages", targets: ["BuiltinStages"]),
+        .library(name: "Candles", targets: ["Candles"]),
+        .library(name: "CSVSink", targets: ["CSVSink"]),
+        .library(name: "SQLiteSink", targets: ["SQLiteSink"]),
+        .library(name: "Alerting", targets: ["Alerting"]),
+        .library(name: "SluiceStages", targets: ["SluiceStages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .target(
@@ -76,6 +83,45 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "Candles",
+            dependencies: ["SluiceCore", "MarketData"],
+            path: "Plugins/Candles",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CSVSink",
+            dependencies: ["SluiceCore", "SluiceRuntime"],
+            path: "Plugins/CSVSink",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SQLiteSink",
+            dependencies: [
+                "SluiceCore", "SluiceRuntime", "MarketData",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Plugins/SQLiteSink",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Alerting",
+            dependencies: [
+                "SluiceCore", "SluiceRuntime", "MarketData",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Plugins/Alerting",
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SluiceStages",
+            dependencies: ["SluiceCore", "BuiltinStages", "Candles", "CSVSink", "SQLiteSink", "Alerting"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "SluiceTesting",
             dependencies: ["SluiceCore", "SluiceRuntime"],
             swiftSettings: strictSettings
@@ -87,6 +133,7 @@ let package = Package(
                 "SluiceRuntime",
                 "BuiltinStages",
                 "DXLink",
+                "SluiceStages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -110,6 +157,25 @@ let package = Package(
         .testTarget(
             name: "DXLinkTests",
             dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "BuiltinStages"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HTTPTestServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/HTTPTestServer",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PluginTests",
+            dependencies: [
+                "SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "BuiltinStages",
+                "Candles", "CSVSink", "SQLiteSink", "Alerting", "SluiceStages", "HTTPTestServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

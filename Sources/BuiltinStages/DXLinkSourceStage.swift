@@ -162,8 +162,9 @@ public struct DXLinkSourceStage: Stage {
             return problems
         }
 
-        /// The protocol configuration these options describe, with candle history from `now - from`.
-        func clientConfiguration(now: Timestamp) -> DXLinkClientConfiguration {
+        /// The protocol configuration these options describe, with candle history from `now - from`, or
+        /// from the newest candle already stored when that is later.
+        func clientConfiguration(now: Timestamp, stored: NewestStoredCandles.Value = [:]) -> DXLinkClientConfiguration {
             var subs: [FeedSubscription] = []
             for symbol in symbols {
                 for type in events { subs.append(FeedSubscription(type: type, symbol: symbol)) }
@@ -173,7 +174,9 @@ public struct DXLinkSourceStage: Stage {
                 for symbol in candles.symbols {
                     for period in candles.periods {
                         let attributes = candles.extendedHours ? [] : ["tho=true"]
-                        subs.append(FeedSubscription(type: "Candle", symbol: CandleSymbol(base: symbol, period: period, attributes: attributes).description, fromTime: from))
+                        let newest = NewestStoredCandles.newest(in: stored, symbol: symbol, period: period)?.millisecondsSinceEpoch
+                        subs.append(FeedSubscription(type: "Candle", symbol: CandleSymbol(base: symbol, period: period, attributes: attributes).description,
+                                                     fromTime: max(from, newest ?? from)))
                     }
                 }
             }
@@ -221,8 +224,12 @@ public struct DXLinkSourceStage: Stage {
 
     private func stream(_ endpoint: DXLinkEndpoint, output: Outbound<DXLinkFrame>) async throws {
         let c = configuration
+        let stored = context.shared[NewestStoredCandles.self] ?? [:]
+        if !stored.isEmpty, c.candles != nil {
+            context.logger.info("candle history resumes from the newest stored candles", metadata: ["series": "\(stored.count)"])
+        }
         let session = DXLinkSession(
-            configuration: c.clientConfiguration(now: context.clock.now),
+            configuration: c.clientConfiguration(now: context.clock.now, stored: stored),
             tokens: StaticTokenProvider(endpoint),
             reconnect: ReconnectPolicy(initialDelay: c.reconnect.initialDelay.duration, maxDelay: c.reconnect.maxDelay.duration, maxAttempts: c.reconnect.maxAttempts),
             logger: context.logger, clock: context.clock, metricsLabel: context.stageID)

@@ -52,6 +52,18 @@ public struct ConfigType: Sendable, CustomStringConvertible {
         ConfigType(kind: .custom(name: name, expected: expected, check: check))
     }
 
+    /// The spec of an object, or of the objects in an array or map, for walking nested configuration.
+    public var nestedSpec: ConfigSpec? {
+        switch kind {
+        case .object(let spec): return spec
+        case .array(let element, _), .map(let element): return element.nestedSpec
+        default: return nil
+        }
+    }
+
+    /// Whether this is a ``map(_:)`` (an object with arbitrary keys).
+    public var isMap: Bool { if case .map = kind { return true } else { return false } }
+
     /// Whether this is ``expression``.
     public var isExpression: Bool { if case .expression = kind { return true } else { return false } }
 

@@ -36,6 +36,10 @@ public protocol Stage: Sendable {
     /// The event kinds this stage emits with this configuration, when it can tell.
     static func emittedKinds(_ configuration: Configuration) -> Set<String>?
 
+    /// Whether the stage may run with nothing reading its output (it also delivers elsewhere, like
+    /// `alerts`); otherwise an unread output is a validation error.
+    static var outputIsOptional: Bool { get }
+
     /// Creates the stage. Throw ``StageError`` for problems only visible at start (a file that cannot be
     /// opened, …); configuration problems belong in the spec or ``StageConfiguration/validate()``.
     init(configuration: Configuration, context: StageContext) throws
@@ -48,6 +52,7 @@ public protocol Stage: Sendable {
 extension Stage {
     public static func requiredInputKinds(_ configuration: Configuration) -> Set<String>? { nil }
     public static func emittedKinds(_ configuration: Configuration) -> Set<String>? { nil }
+    public static var outputIsOptional: Bool { false }
 }
 
 /// A stage that works on records of any type; the runtime specializes it for the type its upstream

@@ -18,12 +18,15 @@ public struct StageContext: Sendable {
     public var errorPolicy: ErrorPolicy
     /// The counters the runtime reports for this stage.
     public var counters: StageCounters
+    /// Values the pipeline's stages share, set when a stage is created (every stage is created before
+    /// any runs).
+    public var shared: SharedValues
 
     /// Creates a context (the runtime and `SluiceTesting` do this).
     public init(
         stageID: String, kind: String, logger: Logger, clock: any StageClock = SystemClock(),
         shutdown: ShutdownSignal = ShutdownSignal(), errorPolicy: ErrorPolicy = .fail,
-        counters: StageCounters = StageCounters()
+        counters: StageCounters = StageCounters(), shared: SharedValues = SharedValues()
     ) {
         self.stageID = stageID
         self.kind = kind
@@ -32,6 +35,7 @@ public struct StageContext: Sendable {
         self.shutdown = shutdown
         self.errorPolicy = errorPolicy
         self.counters = counters
+        self.shared = shared
     }
 
     /// Reports that one record could not be processed.

@@ -54,13 +54,35 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// ISO-8601 in UTC with millisecond precision, e.g. `2025-06-03T14:00:00.123Z`.
     public var iso8601: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        writeISO8601(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends ``iso8601`` to `bytes` without building a string (for sinks on hot paths).
+    public func writeISO8601(into bytes: inout [UInt8]) {
         let ms = millisecondsSinceEpoch
         var (days, msOfDay) = ms.quotientAndRemainder(dividingBy: 86_400_000)
         if msOfDay < 0 { msOfDay += 86_400_000; days -= 1 }
         let (y, m, d) = Timestamp.civilDate(fromDays: days)
         let h = msOfDay / 3_600_000, mi = (msOfDay / 60_000) % 60, s = (msOfDay / 1000) % 60, f = msOfDay % 1000
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2)).\(pad(f, 3))Z"
+        if y < 0 || y > 9999 {
+            bytes.append(contentsOf: String(y).utf8)
+        } else {
+            digits(y, 4, &bytes)
+        }
+        bytes.append(UInt8(ascii: "-")); digits(m, 2, &bytes)
+        bytes.append(UInt8(ascii: "-")); digits(d, 2, &bytes)
+        bytes.append(UInt8(ascii: "T")); digits(h, 2, &bytes)
+        bytes.append(UInt8(ascii: ":")); digits(mi, 2, &bytes)
+        bytes.append(UInt8(ascii: ":")); digits(s, 2, &bytes)
+        bytes.append(UInt8(ascii: ".")); digits(f, 3, &bytes)
+        bytes.append(UInt8(ascii: "Z"))
     }
+
+    /// The UTC date, `YYYY-MM-DD`.
+    public var utcDate: String { String(iso8601.prefix(10)) }
 
     /// Converts days since the epoch to a proleptic Gregorian date (Howard Hinnant's algorithm).
     static func civilDate(fromDays z0: Int64) -> (Int64, Int64, Int64) {
@@ -76,9 +98,17 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 }
 
-private func pad(_ value: Int64, _ width: Int) -> String {
-    let s = String(value)
-    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+/// Appends `value` (non-negative, below 10^width) as exactly `width` decimal digits.
+@inline(__always)
+private func digits(_ value: Int64, _ width: Int, _ bytes: inout [UInt8]) {
+    var divisor: Int64 = 1
+    for _ in 1..<width { divisor *= 10 }
+    var v = value
+    while divisor > 0 {
+        bytes.append(UInt8(truncatingIfNeeded: 48 + v / divisor))
+        v %= divisor
+        divisor /= 10
+    }
 }
 
 extension Duration {

@@ -16,7 +16,8 @@ extension BatchQueue: AnyBatchQueue {}
 
 /// A stage with its ports wired, ready to be created and run (again, after a restart).
 protocol StageRunning: Sendable {
-    func makeAndRun() async throws
+    /// Creates the stage; the first time, waits at `barrier` until every stage is created, then runs it.
+    func makeAndRun(barrier: StartBarrier?) async throws
     /// Before a restart: hand the batch in flight to the next instance.
     func prepareRestart()
 }
@@ -27,8 +28,15 @@ struct TypedStageRunner<S: Stage>: StageRunning {
     let input: Inbound<S.Input>
     let output: Outbound<S.Output>
 
-    func makeAndRun() async throws {
-        let stage = try S(configuration: configuration, context: context)
+    func makeAndRun(barrier: StartBarrier?) async throws {
+        let stage: S
+        do {
+            stage = try S(configuration: configuration, context: context)
+        } catch {
+            barrier?.arriveWithoutWaiting()
+            throw error
+        }
+        try await barrier?.arrive()
         try await stage.run(input: input, output: output)
     }
 
@@ -64,6 +72,9 @@ public final class Pipeline: Sendable {
     private let started = Mutex<ContinuousClock.Instant?>(nil)
     private let finished = Mutex<(PipelineReport.Outcome, Duration, String?)?>(nil)
     private let metricsFactory: (any MetricsFactory)?
+    /// Every stage is created before any runs: a sink that cannot open its file fails the pipeline before
+    /// a source connects, and values stages share at creation (``SharedValues``) are there for all.
+    private let startBarrier: StartBarrier
 
     struct Node: Sendable {
         let stage: PlannedStage
@@ -91,19 +102,21 @@ public final class Pipeline: Sendable {
             queues[stage.id] = makeQueue(stage.stageType, spec: stage.queue, producers: stage.from.count)
         }
         var nodes: [Node] = []
+        let shared = SharedValues()
         for stage in plan.stages {
             let counters = StageCounters()
             var stageLogger = logger
             stageLogger[metadataKey: "stage"] = "\(stage.id)"
             let context = StageContext(
                 stageID: stage.id, kind: stage.kind, logger: stageLogger, clock: clock, shutdown: shutdownSignal,
-                errorPolicy: stage.errorPolicy, counters: counters)
+                errorPolicy: stage.errorPolicy, counters: counters, shared: shared)
             let outputs = stage.consumers.compactMap { queues[$0] }
             let runner = makeRunner(stage.stageType, configuration: stage.configuration, context: context,
                                     input: queues[stage.id], outputs: outputs)
             nodes.append(Node(stage: stage, counters: counters, input: queues[stage.id], outputs: outputs, runner: runner))
         }
         self.nodes = nodes
+        self.startBarrier = StartBarrier(parties: nodes.count)
     }
 
     /// Asks the pipeline to shut down gracefully: sources stop, queues drain, sinks finish.
@@ -184,9 +197,11 @@ public final class Pipeline: Sendable {
         }
         var attempt = 0
         var lastStart = ContinuousClock.now
+        var barrier: StartBarrier? = startBarrier
         while true {
+            defer { barrier = nil }
             do {
-                try await node.runner.makeAndRun()
+                try await node.runner.makeAndRun(barrier: barrier)
                 return
             } catch {
                 if Task.isCancelled { throw CancellationError() }

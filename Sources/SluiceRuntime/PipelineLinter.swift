@@ -298,7 +298,7 @@ struct LintRun {
         }
 
         // Outputs nobody reads would lose events silently.
-        for d in usable where d.descriptor != nil && d.descriptor?.role != .sink && (consumers[d.id] ?? []).isEmpty && edgesOK.contains(d.id) {
+        for d in usable where d.descriptor != nil && d.descriptor?.role != .sink && d.descriptor?.stageType.outputIsOptional != true && (consumers[d.id] ?? []).isEmpty && edgesOK.contains(d.id) {
             report(.unusedOutput, d.pointer, "the output of stage \"\(d.id)\" (\(d.kind ?? "?")) goes nowhere",
                    expected: "another stage with \"from\": \"\(d.id)\"", hint: "add a sink, e.g. {\"id\": \"out\", \"kind\": \"jsonl\", \"from\": \"\(d.id)\"} or kind \"null\"")
         }
@@ -338,21 +338,60 @@ struct LintRun {
         return cycle
     }
 
+    /// `config` with every secret field, at any depth, replaced by `***`.
     func redacted(_ config: JSONValue, spec: ConfigSpec) -> JSONValue {
-        guard case .object(var o) = config else { return config }
-        for field in spec.fields where field.isSecret && o[field.name] != nil {
-            o[field.name] = .string("***")
+        switch config {
+        case .array(let items): return .array(items.map { redacted($0, spec: spec) })
+        case .object(var o):
+            for field in spec.fields {
+                guard let value = o[field.name] else { continue }
+                if field.isSecret {
+                    o[field.name] = .string("***")
+                } else if let nested = field.type.nestedSpec {
+                    o[field.name] = redactedNested(value, spec: nested, isMap: field.type.isMap)
+                }
+            }
+            return .object(o)
+        default: return config
         }
+    }
+
+    private func redactedNested(_ value: JSONValue, spec: ConfigSpec, isMap: Bool) -> JSONValue {
+        guard isMap, case .object(var o) = value else { return redacted(value, spec: spec) }
+        for key in o.keys { o[key] = redacted(o[key]!, spec: spec) }
         return .object(o)
     }
 
+    /// Every string inside a secret field, at any depth, for redaction wherever it may appear.
     func collectSecrets(_ config: JSONValue, spec: ConfigSpec) -> [String] {
-        guard case .object(let o) = config else { return [] }
-        var out: [String] = []
-        for field in spec.fields where field.isSecret {
-            if case .string(let s)? = o[field.name] { out.append(s) }
+        switch config {
+        case .array(let items): return items.flatMap { collectSecrets($0, spec: spec) }
+        case .object(let o):
+            var out: [String] = []
+            for field in spec.fields {
+                guard let value = o[field.name] else { continue }
+                if field.isSecret {
+                    out += allStrings(value)
+                } else if let nested = field.type.nestedSpec {
+                    if case .object(let m) = value, field.type.isMap {
+                        for key in m.keys { out += collectSecrets(m[key]!, spec: nested) }
+                    } else {
+                        out += collectSecrets(value, spec: nested)
+                    }
+                }
+            }
+            return out
+        default: return []
         }
-        return out
+    }
+
+    private func allStrings(_ value: JSONValue) -> [String] {
+        switch value {
+        case .string(let s): return [s]
+        case .array(let items): return items.flatMap(allStrings)
+        case .object(let o): return o.keys.flatMap { allStrings(o[$0]!) }
+        default: return []
+        }
     }
 
     mutating func readStage(_ value: JSONValue, index i: Int, substituted: Set<JSONPointer>, unresolved: Set<JSONPointer>) -> Draft? {

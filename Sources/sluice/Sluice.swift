@@ -3,10 +3,11 @@ import Foundation
 import SluiceCore
 import SluiceRuntime
 import BuiltinStages
+import SluiceStages
 
 /// The `sluice` command: validate, run and inspect market-data pipelines.
 struct Sluice: AsyncParsableCommand {
-    static let version = "0.1.0"
+    static let version = SluiceVersion.current
 
     static let configuration = CommandConfiguration(
         commandName: "sluice",
@@ -20,7 +21,7 @@ struct Sluice: AsyncParsableCommand {
     )
 
     /// The stage kinds this executable knows.
-    static var registry: StageRegistry { .builtin }
+    static var registry: StageRegistry { .all }
 }
 
 /// Exit codes of the executable.

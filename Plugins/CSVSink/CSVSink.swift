@@ -1,0 +1,292 @@
+import Foundation
+public import SluiceCore
+import SluiceRuntime
+
+/// `csv` (sink): RFC 4180 files, one row per record, with file name templates, rotation and periodic
+/// flushing.
+///
+/// The columns are the record's columns in order (or the configured `columns`); a header is written only
+/// to a new file — appending to an existing file reuses its header's columns. Rows are buffered and
+/// written every `flush_interval`, when a buffer fills, and at shutdown.
+public struct CSVSink<Element: Record>: RecordGenericStage {
+    public typealias Input = Element
+
+    /// The configuration of `csv`.
+    public struct Configuration: StageConfiguration {
+        /// The file path, a template with `{symbol}`, `{type}`, `{date}`.
+        public var path: String
+        /// The columns to write, in order (default: the record's columns).
+        public var columns: [String]?
+        /// Write a header line to new files.
+        public var header: Bool
+        /// Append to existing files (false: replace them when first opened).
+        public var append: Bool
+        /// `iso8601` or `epoch_ms`.
+        public var timeFormat: String
+        /// The field separator.
+        public var delimiter: String
+        /// `crlf` or `lf`.
+        public var lineEnding: String
+        /// `none`, `daily` or `size`.
+        public var rotate: String
+        /// The size at which `rotate: size` starts a new file.
+        public var maxBytes: Int
+        /// How often buffered rows are written.
+        public var flushInterval: ConfigDuration
+        /// `fsync` after every flush.
+        public var fsync: Bool
+        /// The most files held open at once (templates with `{symbol}`).
+        public var maxOpenFiles: Int
+
+        enum CodingKeys: String, CodingKey {
+            case path, columns, header, append, delimiter, rotate, fsync
+            case timeFormat = "time_format"
+            case lineEnding = "line_ending"
+            case maxBytes = "max_bytes"
+            case flushInterval = "flush_interval"
+            case maxOpenFiles = "max_open_files"
+        }
+
+        public static var spec: ConfigSpec {
+            ConfigSpec([
+                ConfigField("path", .string, doc: "File path; may use {symbol}, {type} and {date} (UTC date of the record's time). Parent directories are created."),
+                ConfigField("columns", .array(.string, minCount: 1), optional: true, doc: "Columns to write, in order (default: all of the record's columns)."),
+                ConfigField("header", .boolean, default: .bool(true), doc: "Write a header line to new files (never when appending to a non-empty file)."),
+                ConfigField("append", .boolean, default: .bool(true), doc: "Append to existing files (false: replace each file when first opened)."),
+                ConfigField("time_format", .oneOf(["iso8601", "epoch_ms"]), default: .string("iso8601"), doc: "Times as ISO-8601 UTC or epoch milliseconds."),
+                ConfigField("delimiter", .oneOf([",", ";", "\t", "|"]), default: .string(","), doc: "Field separator."),
+                ConfigField("line_ending", .oneOf(["crlf", "lf"]), default: .string("crlf"), doc: "Line ending (RFC 4180: crlf)."),
+                ConfigField("rotate", .oneOf(["none", "daily", "size"]), default: .string("none"), doc: "Start a new file each UTC day or at max_bytes; the old one is renamed with a date or time suffix."),
+                ConfigField("max_bytes", .integer(1024...Int64.max), default: .number(104_857_600), doc: "File size at which rotate: size starts a new file."),
+                ConfigField("flush_interval", .duration, default: .string("1s"), doc: "How often buffered rows are written to the file."),
+                ConfigField("fsync", .boolean, default: .bool(false), advanced: true, doc: "fsync after every flush (durable, slower)."),
+                ConfigField("max_open_files", .integer(1...65_536), default: .number(256), advanced: true, doc: "Most files open at once; the least recently used is closed first."),
+            ])
+        }
+
+        public func validate() -> [Diagnostic] {
+            var problems: [Diagnostic] = []
+            do throws(TemplateError) {
+                _ = try PathTemplate(path)
+            } catch {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), error.description))
+            }
+            if flushInterval.duration <= .zero {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["flush_interval"]), "must be longer than zero"))
+            }
+            return problems
+        }
+    }
+
+    public static var kind: String { "csv" }
+    public static var summary: String {
+        "Writes RFC 4180 CSV files: stable columns, header once, {symbol}/{type}/{date} file names, rotation, periodic flush."
+    }
+
+    let configuration: Configuration
+    let template: PathTemplate
+    let context: StageContext
+
+    public init(configuration: Configuration, context: StageContext) throws {
+        self.configuration = configuration
+        do {
+            self.template = try PathTemplate(configuration.path)
+        } catch {
+            throw StageError("invalid_path", error.description)
+        }
+        self.context = context
+    }
+
+    public static func specialized<R: Record>(for recordType: R.Type) -> any Stage.Type { CSVSink<R>.self }
+
+    public func run(input: Inbound<Element>, output: Outbound<Never>) async throws {
+        let encoding = CSVEncoding(
+            delimiter: configuration.delimiter.utf8.first ?? UInt8(ascii: ","),
+            lineEnding: configuration.lineEnding == "lf" ? [10] : [13, 10],
+            timesAsMilliseconds: configuration.timeFormat == "epoch_ms")
+        var files = CSVFiles(configuration: configuration, encoding: encoding)
+        defer { files.closeAll() }
+        let constantPath = template.isConstant ? template.description : nil
+        try await input.forEach(tickingEvery: configuration.flushInterval.duration, clock: context.clock) { step in
+            let now = context.clock.now
+            switch step {
+            case .batch(let records):
+                for record in records {
+                    let path = constantPath ?? template.path(for: record, now: now)
+                    if !(try files.write(record, to: path, now: now)) {
+                        context.skip("a \(record.schema.recordType) record has columns the file \(path) lacks; use {type} in the path or set columns")
+                    }
+                }
+                try files.flushFull()
+            case .tick(let now):
+                try files.flushAll()
+                if configuration.rotate == "daily" { try files.rotateDaily(now: now) }
+            }
+        }
+        try files.flushAll()
+    }
+}
+
+/// The open files of one `csv` stage, with their buffers, columns and sizes.
+struct CSVFiles {
+    struct OpenFile {
+        var fd: Int32
+        var columns: [String]
+        var buffer: [UInt8] = []
+        var size: Int
+        var day: String
+        var lastUse: UInt64
+        var mappings: [ObjectIdentifier: [Int?]?] = [:]
+    }
+
+    let append: Bool
+    let header: Bool
+    let fixedColumns: [String]?
+    let rotate: String
+    let maxBytes: Int
+    let maxOpen: Int
+    let doFsync: Bool
+    let encoding: CSVEncoding
+    var files: [String: OpenFile] = [:]
+    /// Paths already opened once by this run (so `append: false` replaces a file only the first time).
+    var opened: Set<String> = []
+    var uses: UInt64 = 0
+    static let bufferLimit = 256 * 1024
+
+    init<E: Record>(configuration: CSVSink<E>.Configuration, encoding: CSVEncoding) {
+        append = configuration.append
+        header = configuration.header
+        fixedColumns = configuration.columns
+        rotate = configuration.rotate
+        maxBytes = configuration.maxBytes
+        maxOpen = configuration.maxOpenFiles
+        doFsync = configuration.fsync
+        self.encoding = encoding
+    }
+
+    /// Buffers one row; `false` when the record does not fit the file's columns.
+    mutating func write(_ record: some Record, to path: String, now: Timestamp) throws -> Bool {
+        uses += 1
+        if files[path] == nil { try open(path, firstRecord: record, now: now) }
+        let schema = record.schema
+        let key = ObjectIdentifier(schema)
+        let mapping: [Int?]?
+        if let known = files[path]!.mappings[key] {
+            mapping = known
+        } else {
+            let columns = files[path]!.columns
+            let indices = columns.map { schema.index(of: $0) }
+            // The record fits when it has every column of the file (extra ones are not the file's), or
+            // when the file has every column of the record; anything else is another record type.
+            let names = Set(schema.columnNames)
+            let fits = fixedColumns != nil || columns.allSatisfy(names.contains) || names.isSubset(of: columns)
+            mapping = fits ? indices : nil
+            files[path]!.mappings[key] = .some(mapping)
+        }
+        guard let mapping else { return false }
+        files[path]!.lastUse = uses
+        encoding.appendRow(record, indices: mapping, to: &files[path]!.buffer)
+        if rotate == "size", files[path]!.size + files[path]!.buffer.count >= maxBytes { try flush(path) }
+        return true
+    }
+
+    /// Writes the buffers that are full.
+    mutating func flushFull() throws {
+        for (path, file) in files where file.buffer.count >= Self.bufferLimit { try flush(path) }
+    }
+
+    /// Writes every buffer.
+    mutating func flushAll() throws {
+        for path in files.keys.sorted() where !files[path]!.buffer.isEmpty { try flush(path) }
+    }
+
+    /// Closes and renames the files opened on an earlier UTC day.
+    mutating func rotateDaily(now: Timestamp) throws {
+        let today = now.utcDate
+        for (path, file) in files where file.day != today {
+            try flush(path)
+            closeFile(path)
+            try rename(path, suffix: file.day)
+        }
+    }
+
+    /// Writes what is buffered and closes every file (errors were reported by the last flush).
+    mutating func closeAll() {
+        for path in files.keys.sorted() {
+            try? flush(path)
+            closeFile(path)
+        }
+    }
+
+    private mutating func flush(_ path: String) throws {
+        guard var file = files[path] else { return }
+        try FileOutput.writeAll(file.fd, file.buffer, path: path)
+        if doFsync { _ = Foundation.fsync(file.fd) }
+        file.size += file.buffer.count
+        file.buffer.removeAll(keepingCapacity: true)
+        files[path] = file
+        if rotate == "size", file.size >= maxBytes {
+            closeFile(path)
+            try rename(path, suffix: Self.compactTime(.now))
+        }
+    }
+
+    private mutating func open(_ path: String, firstRecord: some Record, now: Timestamp) throws {
+        if files.count >= maxOpen, let oldest = files.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+            try flush(oldest)
+            closeFile(oldest)
+        }
+        try FileOutput.createParentDirectories(of: path)
+        let replace = !append && !opened.contains(path)
+        opened.insert(path)
+        let fd = try FileOutput.open(path, append: !replace)
+        let size = Int(lseek(fd, 0, SEEK_END))
+        var columns = fixedColumns ?? firstRecord.schema.columnNames
+        var file = OpenFile(fd: fd, columns: columns, size: max(size, 0), day: now.utcDate, lastUse: uses)
+        if size > 0 {
+            if fixedColumns == nil, let existing = Self.headerLine(of: path), !existing.isEmpty {
+                columns = encoding.parseLine(existing)
+                file.columns = columns
+            }
+        } else if header {
+            encoding.appendHeader(columns, to: &file.buffer)
+        }
+        files[path] = file
+    }
+
+    private mutating func closeFile(_ path: String) {
+        guard let file = files.removeValue(forKey: path) else { return }
+        if doFsync { _ = Foundation.fsync(file.fd) }
+        close(file.fd)
+    }
+
+    private func rename(_ path: String, suffix: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension
+        let stem = url.deletingPathExtension().path
+        var target = ext.isEmpty ? "\(stem).\(suffix)" : "\(stem).\(suffix).\(ext)"
+        var n = 1
+        while FileManager.default.fileExists(atPath: target) {
+            n += 1
+            target = ext.isEmpty ? "\(stem).\(suffix)-\(n)" : "\(stem).\(suffix)-\(n).\(ext)"
+        }
+        guard Foundation.rename(path, target) == 0 else {
+            throw StageError("rotate_failed", "cannot rename \"\(path)\" to \"\(target)\": \(FileOutput.errnoText())")
+        }
+    }
+
+    /// The first line of an existing file (its header).
+    static func headerLine(of path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let data = (try? handle.read(upToCount: 64 * 1024)) ?? Data()
+        guard let end = data.firstIndex(of: 10) else { return String(decoding: data, as: UTF8.self) }
+        return String(decoding: data[..<end], as: UTF8.self)
+    }
+
+    /// `20240102T153000Z`-style time for rotated file names.
+    static func compactTime(_ t: Timestamp) -> String {
+        let iso = t.iso8601  // 2024-01-02T15:30:00.000Z
+        return iso.prefix(19).filter { $0 != "-" && $0 != ":" } + "Z"
+    }
+}

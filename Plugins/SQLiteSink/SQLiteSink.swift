@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+import MarketData
+public import SluiceCore
+import SluiceRuntime
+
+/// `sqlite` (sink): a table per record type, batched transactions, WAL, and upserts on a natural key.
+///
+/// Tables are created from the record's columns (and extended when a later version adds columns).
+/// Records with a natural key — `bar`: symbol, period, start; `candle`: symbol, time — are upserted, so
+/// candle updates, revisions and backfills leave one row per candle. Rows are committed in one
+/// transaction per `batch_rows` rows or every `batch_interval`, and at shutdown. The database runs in WAL
+/// mode with `synchronous = NORMAL`: a process killed mid-write loses at most the open transaction, and
+/// the file stays consistent.
+public struct SQLiteSink<Element: SluiceCore.Record>: RecordGenericStage {
+    public typealias Input = Element
+
+    /// The configuration of `sqlite`.
+    public struct Configuration: StageConfiguration {
+        /// The database file.
+        public var path: String
+        /// Table names per record type (default: the record type).
+        public var tables: [String: String]
+        /// Natural keys per record type, added to the built-in ones.
+        public var keys: [String: [String]]
+        /// Rows per transaction.
+        public var batchRows: Int
+        /// The longest a row waits for its transaction.
+        public var batchInterval: ConfigDuration
+        /// `iso8601` (TEXT) or `epoch_ms` (INTEGER).
+        public var timeFormat: String
+        /// SQLite's `synchronous` setting.
+        public var synchronous: String
+
+        enum CodingKeys: String, CodingKey {
+            case path, tables, keys, synchronous
+            case batchRows = "batch_rows"
+            case batchInterval = "batch_interval"
+            case timeFormat = "time_format"
+        }
+
+        public static var spec: ConfigSpec {
+            ConfigSpec([
+                ConfigField("path", .string, doc: "Database file (created with its parent directories if missing)."),
+                ConfigField("tables", .map(.string), default: .object(JSONObject()), doc: "Table name per record type, e.g. {\"bar\": \"candles\"} (default: the record type)."),
+                ConfigField("keys", .map(.array(.string, minCount: 1)), default: .object(JSONObject()), doc: "Natural key (upsert) columns per record type; bar (symbol, period, start) and candle (symbol, time) are built in."),
+                ConfigField("batch_rows", .integer(1...1_000_000), default: .number(5000), doc: "Rows per transaction."),
+                ConfigField("batch_interval", .duration, default: .string("500ms"), doc: "Longest a row waits before its transaction commits."),
+                ConfigField("time_format", .oneOf(["iso8601", "epoch_ms"]), default: .string("iso8601"), doc: "Times as ISO-8601 UTC text (sortable) or epoch milliseconds."),
+                ConfigField("synchronous", .oneOf(["off", "normal", "full"]), default: .string("normal"), advanced: true, doc: "SQLite synchronous mode (normal with WAL survives a process crash)."),
+            ])
+        }
+
+        public func validate() -> [Diagnostic] {
+            batchInterval.duration > .zero ? [] : [Diagnostic(.invalidValue, at: JSONPointer(tokens: ["batch_interval"]), "must be longer than zero")]
+        }
+    }
+
+    /// The natural keys the sink knows without configuration.
+    public static var builtinKeys: [String: [String]] { ["bar": ["symbol", "period", "start"], "candle": ["symbol", "time"]] }
+
+    public static var kind: String { "sqlite" }
+    public static var summary: String {
+        "Writes records to SQLite (GRDB): a table per record type, batched transactions, WAL, upsert on natural keys (candles: symbol, period, start)."
+    }
+
+    let configuration: Configuration
+    let context: StageContext
+    let database: DatabaseQueue
+
+    public init(configuration: Configuration, context: StageContext) throws {
+        self.configuration = configuration
+        self.context = context
+        try FileOutput.createParentDirectories(of: configuration.path)
+        var config = GRDB.Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(5)
+        let synchronous = configuration.synchronous.uppercased()
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
+        do {
+            database = try DatabaseQueue(path: configuration.path, configuration: config)
+        } catch {
+            throw StageError("open_failed", "cannot open SQLite database \"\(configuration.path)\": \(Self.describe(error))")
+        }
+        let stored = try SQLiteCandleStore.newestCandles(in: database, table: configuration.tables["bar"] ?? "bar")
+        for (series, start) in stored.sorted(by: { ($0.key.symbol, $0.key.period) < ($1.key.symbol, $1.key.period) }) {
+            context.logger.info("newest stored candle", metadata: ["symbol": "\(series.symbol)", "period": "\(series.period)", "start": "\(start)"])
+        }
+        context.shared.update(NewestStoredCandles.self, with: stored, combine: NewestStoredCandles.merge)
+    }
+
+    public static func specialized<R: SluiceCore.Record>(for recordType: R.Type) -> any Stage.Type { SQLiteSink<R>.self }
+
+    public func run(input: Inbound<Element>, output: Outbound<Never>) async throws {
+        var writer = BatchWriter<Element>(configuration: configuration, keys: Self.builtinKeys.merging(configuration.keys) { $1 })
+        try await input.forEach(tickingEvery: configuration.batchInterval.duration, clock: context.clock) { step in
+            switch step {
+            case .batch(let records):
+                writer.pending.append(contentsOf: records)
+                if writer.pending.count >= configuration.batchRows { try await commit(&writer) }
+            case .tick:
+                if !writer.pending.isEmpty { try await commit(&writer) }
+            }
+        }
+        if !writer.pending.isEmpty { try await commit(&writer) }
+    }
+
+    private func commit(_ writer: inout BatchWriter<Element>) async throws {
+        let rows = writer.pending
+        writer.pending.removeAll(keepingCapacity: true)
+        let prepared = writer
+        do {
+            let tables = try await database.write { db in try prepared.insert(rows, into: db) }
+            writer.known.merge(tables) { a, _ in a }
+        } catch {
+            throw StageError("write_failed", "cannot write \(rows.count) rows to \"\(configuration.path)\": \(Self.describe(error))")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? DatabaseError { return e.message ?? e.description }
+        return "\(error)"
+    }
+}
+
+/// Turns records into rows: finds or creates each record type's table and binds values.
+struct BatchWriter<Element: SluiceCore.Record>: Sendable {
+    var pending: [Element] = []
+    /// Tables already created, by schema.
+    var known: [ObjectIdentifier: SQLiteTable] = [:]
+    let tableNames: [String: String]
+    let keys: [String: [String]]
+    let timesAsText: Bool
+
+    init(configuration: SQLiteSink<Element>.Configuration, keys: [String: [String]]) {
+        tableNames = configuration.tables
+        self.keys = keys
+        timesAsText = configuration.timeFormat == "iso8601"
+    }
+
+    /// Inserts `rows` in the current transaction; returns the tables it created.
+    func insert(_ rows: [Element], into db: Database) throws -> [ObjectIdentifier: SQLiteTable] {
+        var tables = known
+        var created: [ObjectIdentifier: SQLiteTable] = [:]
+        var values: [DatabaseValue] = []
+        for record in rows {
+            let schema = record.schema
+            let id = ObjectIdentifier(schema)
+            let table: SQLiteTable
+            if let t = tables[id] {
+                table = t
+            } else {
+                let type = schema.recordType
+                let key = (keys[type] ?? []).filter { schema.index(of: $0) != nil }
+                table = SQLiteTable(name: tableNames[type] ?? type, schema: schema, key: key)
+                try table.create(in: db, timesAsText: timesAsText)
+                tables[id] = table
+                created[id] = table
+            }
+            values.removeAll(keepingCapacity: true)
+            for i in table.columns.indices { values.append(databaseValue(record.value(at: i))) }
+            let statement = try db.cachedStatement(sql: table.insertSQL)
+            try statement.execute(arguments: StatementArguments(values))
+        }
+        return created
+    }
+
+    func databaseValue(_ value: FieldValue) -> DatabaseValue {
+        switch value {
+        case .null: return .null
+        case .bool(let b): return (b ? 1 : 0).databaseValue
+        case .int(let v): return v.databaseValue
+        case .double(let v): return v.isNaN ? .null : v.databaseValue
+        case .string(let s): return s.databaseValue
+        case .time(let t): return timesAsText ? t.iso8601.databaseValue : t.millisecondsSinceEpoch.databaseValue
+        }
+    }
+}
