@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "SluiceRuntimeTests",
             dependencies: [
-                "SluiceCore", "SluiceRuntime", "SluiceTesting", "BuiltinStages",
+                "SluiceCore", "SluiceRuntime", "SluiceTesting", "BuiltinStages", "SluiceStages",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             resources: [.copy("Fixtures")],
@@ -173,14 +173,14 @@ let package = Package(
             name: "PluginTests",
             dependencies: [
                 "SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "BuiltinStages",
-                "Candles", "CSVSink", "SQLiteSink", "Alerting", "SluiceStages", "HTTPTestServer",
+                "Candles", "CSVSink", "SQLiteSink", "Alerting", "SluiceStages", "HTTPTestServer", "DXLink",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SluiceCLITests",
-            dependencies: ["sluice", "SluiceCore"],
+            dependencies: ["sluice", "SluiceCore", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
     ]

@@ -182,13 +182,11 @@ public struct CandlesStage: Stage {
         ])
     }
 
-    /// Counts what the builder set aside as skipped, with the reason.
+    /// Counts what the builder set aside as skipped, with the reason. Server candles the local candles
+    /// already cover are merged, not lost: they are reported when the stage finishes.
     private func report(_ now: CandleBuilder.Statistics, since last: inout CandleBuilder.Statistics) {
         if now.lateDropped > last.lateDropped { context.skip("event later than the allowed lateness", count: now.lateDropped - last.lateDropped) }
         if now.unpriced > last.unpriced { context.skip("event without a price", count: now.unpriced - last.unpriced) }
-        if now.serverDuplicates > last.serverDuplicates {
-            context.skip("DXLink candle already built locally", count: now.serverDuplicates - last.serverDuplicates)
-        }
         if now.serverIgnored > last.serverIgnored {
             context.skip("DXLink candle for a period not built here", count: now.serverIgnored - last.serverIgnored)
         }

@@ -2,6 +2,7 @@ import BuiltinStages
 import Foundation
 import SluiceCore
 import SluiceRuntime
+import SluiceStages
 import SluiceTesting
 import Testing
 
@@ -50,7 +51,7 @@ struct PipelineValidationTests {
     func examplePipeline(name: String) throws {
         let path = Self.repositoryRoot.appendingPathComponent("pipelines").appendingPathComponent(name).path
         // The real-account example reads its token from the environment; any value validates.
-        let plan = try PipelineLinter(registry: .builtin, environment: ["DXLINK_TOKEN": "validation-only"]).plan(file: path)
+        let plan = try PipelineLinter(registry: .all, environment: ["DXLINK_TOKEN": "validation-only"]).plan(file: path)
         #expect(!plan.stages.isEmpty)
     }
 
