@@ -99,6 +99,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceRuntime", "MarketData",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             path: "Plugins/SQLiteSink",
             swiftSettings: strictSettings

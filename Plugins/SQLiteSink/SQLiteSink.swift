@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MarketData
 public import SluiceCore
 import SluiceRuntime
@@ -139,40 +140,83 @@ struct BatchWriter<Element: SluiceCore.Record>: Sendable {
     }
 
     /// Inserts `rows` in the current transaction; returns the tables it created.
+    ///
+    /// Values are bound straight to the prepared statement with SQLite's C API: one `reset`, a bind per
+    /// column and one `step` per row, with no intermediate arrays.
     func insert(_ rows: [Element], into db: Database) throws -> [ObjectIdentifier: SQLiteTable] {
         var tables = known
         var created: [ObjectIdentifier: SQLiteTable] = [:]
-        var values: [DatabaseValue] = []
+        var statements: [ObjectIdentifier: Statement] = [:]
+        var lastSchema: ObjectIdentifier?
+        var lastStatement: Statement?
         for record in rows {
             let schema = record.schema
             let id = ObjectIdentifier(schema)
-            let table: SQLiteTable
-            if let t = tables[id] {
-                table = t
+            let statement: Statement
+            if id == lastSchema, let lastStatement {
+                statement = lastStatement
+            } else if let s = statements[id] {
+                statement = s
             } else {
-                let type = schema.recordType
-                let key = (keys[type] ?? []).filter { schema.index(of: $0) != nil }
-                table = SQLiteTable(name: tableNames[type] ?? type, schema: schema, key: key)
-                try table.create(in: db, timesAsText: timesAsText)
-                tables[id] = table
-                created[id] = table
+                let table: SQLiteTable
+                if let t = tables[id] {
+                    table = t
+                } else {
+                    let type = schema.recordType
+                    let key = (keys[type] ?? []).filter { schema.index(of: $0) != nil }
+                    table = SQLiteTable(name: tableNames[type] ?? type, schema: schema, key: key)
+                    try table.create(in: db, timesAsText: timesAsText)
+                    tables[id] = table
+                    created[id] = table
+                }
+                statement = try db.cachedStatement(sql: table.insertSQL)
+                statements[id] = statement
             }
-            values.removeAll(keepingCapacity: true)
-            for i in table.columns.indices { values.append(databaseValue(record.value(at: i))) }
-            let statement = try db.cachedStatement(sql: table.insertSQL)
-            try statement.execute(arguments: StatementArguments(values))
+            lastSchema = id
+            lastStatement = statement
+            let handle = statement.sqliteStatement
+            sqlite3_reset(handle)
+            for i in 0..<schema.columns.count { bind(record.value(at: i), at: Int32(i + 1), to: handle) }
+            let code = sqlite3_step(handle)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+            }
         }
         return created
     }
 
-    func databaseValue(_ value: FieldValue) -> DatabaseValue {
+    private func bind(_ value: FieldValue, at index: Int32, to handle: SQLiteStatement) {
         switch value {
-        case .null: return .null
-        case .bool(let b): return (b ? 1 : 0).databaseValue
-        case .int(let v): return v.databaseValue
-        case .double(let v): return v.isNaN ? .null : v.databaseValue
-        case .string(let s): return s.databaseValue
-        case .time(let t): return timesAsText ? t.iso8601.databaseValue : t.millisecondsSinceEpoch.databaseValue
+        case .null: sqlite3_bind_null(handle, index)
+        case .bool(let b): sqlite3_bind_int64(handle, index, b ? 1 : 0)
+        case .int(let v): sqlite3_bind_int64(handle, index, v)
+        case .double(let v): if v.isNaN { sqlite3_bind_null(handle, index) } else { sqlite3_bind_double(handle, index, v) }
+        case .string(let s): bindText(s, at: index, to: handle)
+        case .time(let t):
+            if timesAsText {
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(24)
+                t.writeISO8601(into: &bytes)
+                bytes.withUnsafeBufferPointer { b in
+                    _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(b.count), sqliteTransient)
+                }
+            } else {
+                sqlite3_bind_int64(handle, index, t.millisecondsSinceEpoch)
+            }
+        }
+    }
+
+    private func bindText(_ s: String, at index: Int32, to handle: SQLiteStatement) {
+        var s = s
+        s.withUTF8 { b in
+            if let base = b.baseAddress, b.count > 0 {
+                _ = sqlite3_bind_text(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(b.count), sqliteTransient)
+            } else {
+                _ = sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
+            }
         }
     }
 }
+
+/// SQLite copies bound text before the call returns.
+let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -120,6 +120,9 @@ extension Duration {
         return product &+ a / 1_000_000_000
     }
 
+    /// The duration in whole milliseconds (truncated toward zero).
+    public var milliseconds: Int64 { nanoseconds / 1_000_000 }
+
     /// The duration in seconds as a floating-point number.
     public var seconds: Double {
         let (s, a) = components

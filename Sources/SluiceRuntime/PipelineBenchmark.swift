@@ -11,6 +11,13 @@ public enum PipelineBenchmark {
         public var shape: String
         /// The pipeline file text, with `COUNT` standing for the event count.
         public var pipeline: String
+
+        /// Creates a scenario.
+        public init(name: String, shape: String, pipeline: String) {
+            self.name = name
+            self.shape = shape
+            self.pipeline = pipeline
+        }
     }
 
     /// The result of one run.

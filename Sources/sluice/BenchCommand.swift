@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import BuiltinStages
 import SluiceRuntime
 
@@ -8,8 +9,9 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure events per second through standard pipelines.",
         discussion: """
             Scenarios: filter (generate → filter → null), chain (generate → pass ×3 → null, block
-            queues), decode (100-Quote COMPACT frames decoded on one core) and e2e (simulator flood →
-            WebSocket over loopback → dxlink → dxlink_decode → null, all in this process).
+            queues), csv and sqlite (generate → the sink, writing a temporary file; rows per second),
+            decode (100-Quote COMPACT frames decoded on one core) and e2e (simulator flood → WebSocket
+            over loopback → dxlink → dxlink_decode → null, all in this process).
             Build in release mode for meaningful numbers: swift run -c release sluice bench
             """
     )
@@ -26,7 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
-        let names = PipelineBenchmark.scenarios.map(\.name) + ["decode", "e2e"]
+        let names = PipelineBenchmark.scenarios.map(\.name) + ["csv", "sqlite", "decode", "e2e"]
         if let scenario, !names.contains(scenario) {
             throw ValidationError("unknown scenario \"\(scenario)\"; expected one of: " + names.joined(separator: ", "))
         }
@@ -45,6 +47,32 @@ struct BenchCommand: AsyncParsableCommand {
             let best = rates.last!, median = rates[rates.count / 2]
             print("\(s.name.padding(6))  \(s.shape)")
             print("        \(events) events × \(runs) runs: best \(mps(best)) M events/s, median \(mps(median)) M events/s")
+        }
+        let sinks: [(String, String, String)] = [
+            ("csv", "generate → csv (7 columns, ISO-8601 times, one file)",
+             #"{"id": "out", "kind": "csv", "from": "gen", "config": {"path": "FILE.csv", "append": false}}"#),
+            ("sqlite", "generate → sqlite (7 columns, WAL, 5000-row transactions)",
+             #"{"id": "out", "kind": "sqlite", "from": "gen", "config": {"path": "FILE.sqlite"}}"#),
+        ]
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-bench-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (name, shape, sink) in sinks where scenario == nil || scenario == name {
+            let rows = min(events, 5_000_000)
+            var rates: [Double] = []
+            for run in 0..<runs {
+                let file = directory.appendingPathComponent("\(name)-\(run)").path
+                let pipeline = """
+                    {"name": "bench-\(name)", "stages": [
+                      {"id": "gen", "kind": "generate", "config": {"count": COUNT, "symbols": ["AAPL", "MSFT", "SPY", "QQQ"]}},
+                      \(sink.replacingOccurrences(of: "FILE", with: file))
+                    ]}
+                    """
+                let scenario = PipelineBenchmark.Scenario(name: name, shape: shape, pipeline: pipeline)
+                rates.append(try await PipelineBenchmark.run(scenario, events: rows, registry: Sluice.registry).eventsPerSecond)
+            }
+            rates.sort()
+            print("\(name.padding(6))  \(shape)")
+            print("        \(rows) rows × \(runs) runs: best \(mps(rates.last!)) M rows/s, median \(mps(rates[rates.count / 2])) M rows/s")
         }
         let marketData: [(String, String, () async throws -> Double)] = [
             ("decode", "100-Quote COMPACT frames → FeedDecoder (one core)", { MarketDataBenchmark.decode(events: events) }),

@@ -164,6 +164,32 @@ struct CSVSinkTests {
     }
 }
 
+extension CSVSinkTests {
+    @Test("rotate: daily renames yesterday's file with its date when the UTC day changes; the new file gets a header")
+    func dailyRotation() async throws {
+        let dir = temporaryDirectory("csv")
+        let path = "\(dir)/daily.csv"
+        let clock = ManualClock()  // 2023-11-14T22:13:20Z
+        let configuration = try StageHarness.configuration(CSVSink<SampleRow>.Configuration.self, json: #"{"path": "\#(path)", "rotate": "daily", "line_ending": "lf", "time_format": "epoch_ms"}"#)
+        let queue = BatchQueue<SampleRow>(capacity: 16)
+        let stage = try CSVSink<SampleRow>(configuration: configuration, context: StageContext(stageID: "csv", kind: "csv", logger: .init(label: "test"), clock: clock))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await stage.run(input: Inbound(queue: queue), output: Outbound(queues: [])) }
+            try await queue.send([SampleRow(symbol: "D1", time: clock.now, price: 1, size: 1, note: "", flag: true)])
+            try await eventually {
+                clock.advance(by: .seconds(600))
+                return FileManager.default.fileExists(atPath: "\(dir)/daily.2023-11-14.csv")
+            }
+            try await queue.send([SampleRow(symbol: "D2", time: clock.now, price: 2, size: 1, note: "", flag: true)])
+            queue.finishProducing()
+            try await group.waitForAll()
+        }
+        #expect(readText("\(dir)/daily.2023-11-14.csv") == "symbol,time,price,size,note,flag\nD1,1700000000000,1,1,,true\n")
+        let today = readText(path)
+        #expect(today.hasPrefix("symbol,time,price,size,note,flag\nD2,"))
+    }
+}
+
 /// Waits until `condition` holds, yielding between checks (no sleeping for timing).
 func eventually(_ condition: () -> Bool) async throws {
     for _ in 0..<200_000 {
