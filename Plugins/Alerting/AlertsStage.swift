@@ -67,9 +67,9 @@ public struct AlertsStage<Element: Record>: RecordGenericStage {
                     problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["rules", String(i)]), "rule \"\(rule.id)\" has nothing to fire on",
                                                expected: "when, crosses_above, crosses_below, change_pct, spread_bps, stale_after or feed_down"))
                 }
-                if let webhook = notify.webhook, !(webhook.url.hasPrefix("http://") || webhook.url.hasPrefix("https://")) {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["notify", "webhook", "url"]), "not an HTTP URL", expected: "a URL starting with https:// or http://"))
-                }
+            }
+            if let webhook = notify.webhook, !(webhook.url.hasPrefix("http://") || webhook.url.hasPrefix("https://")) {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["notify", "webhook", "url"]), "not an HTTP URL", expected: "a URL starting with https:// or http://"))
             }
             return problems
         }

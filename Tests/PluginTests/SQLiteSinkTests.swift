@@ -30,7 +30,7 @@ struct SQLiteSinkTests {
             bar(1, close: 99, state: .final), bar(0, close: 104, state: .revision), bar(0, close: 105, state: .final, symbol: "QQQ"),
         ], to: path)
         let db = try DatabaseQueue(path: path)
-        let rows = try await db.read { db in
+        let rows = try db.read { db in
             try Row.fetchAll(db, sql: "SELECT symbol, start, close, state, vwap FROM bar ORDER BY symbol, start")
         }
         #expect(rows.count == 3)
