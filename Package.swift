@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SluiceTesting", targets: ["SluiceTesting"]),
         .library(name: "MarketData", targets: ["MarketData"]),
         .library(name: "DXLink", targets: ["DXLink"]),
+        .library(name: "Tastytrade", targets: ["Tastytrade"]),
         .library(name: "BuiltinStages", targets: ["BuiltinStages"]),
         .library(name: "Candles", targets: ["Candles"]),
         .library(name: "CSVSink", targets: ["CSVSink"]),
@@ -75,9 +76,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "Tastytrade",
+            dependencies: [
+                "SluiceCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "BuiltinStages",
             dependencies: [
-                "SluiceCore", "SluiceRuntime", "MarketData", "DXLink",
+                "SluiceCore", "SluiceRuntime", "MarketData", "DXLink", "Tastytrade",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -177,6 +189,11 @@ let package = Package(
                 "Candles", "CSVSink", "SQLiteSink", "Alerting", "SluiceStages", "HTTPTestServer", "DXLink",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TastytradeTests",
+            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "Tastytrade", "BuiltinStages", "MarketData", "DXLink", "HTTPTestServer"],
             swiftSettings: strictSettings
         ),
         .testTarget(
