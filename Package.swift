@@ -146,7 +146,7 @@ let package = Package(
                 "SluiceRuntime",
                 "BuiltinStages",
                 "DXLink",
-                "SluiceStages",
+                "SluiceStages", "Tastytrade",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -198,7 +198,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceCLITests",
-            dependencies: ["sluice", "SluiceCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["sluice", "SluiceCore", "HTTPTestServer", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
     ]

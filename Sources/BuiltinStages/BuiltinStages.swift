@@ -1,7 +1,7 @@
 public import SluiceCore
 import SluiceRuntime
 
-/// The built-in market-data stages: `dxlink`, `dxlink_decode`, `record` and `replay`.
+/// The built-in market-data stages: `dxlink`, `dxlink_decode`, `record`, `replay` and `market_metrics`.
 public enum BuiltinStages: SluicePlugin {
     public static let name = "built-in"
 
@@ -10,6 +10,7 @@ public enum BuiltinStages: SluicePlugin {
         registry.register(DXLinkDecodeStage.self, origin: name)
         registry.register(RecordSink.self, origin: name)
         registry.register(ReplaySource.self, origin: name)
+        registry.register(MarketMetricsStage<FieldRecord>.self, origin: name)
     }
 }
 

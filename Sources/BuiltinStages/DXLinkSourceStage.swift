@@ -2,6 +2,7 @@ public import DXLink
 import Logging
 import MarketData
 public import SluiceCore
+import Tastytrade
 
 /// `dxlink` (source): connects to a DXLink endpoint (or to a simulator it starts on loopback), subscribes,
 /// keeps the session alive through reconnects, and emits raw frames and feed-state changes.
@@ -31,6 +32,28 @@ public struct DXLinkSourceStage: Stage {
             }, minCount: 1), doc: "Candle periods (s, m, h, d, w units)."),
             ConfigField("from", .duration, default: .string("1d"), doc: "History to request, as a duration before now."),
             ConfigField("extended_hours", .boolean, default: .bool(true), doc: "Include extended hours (false: regular hours only, tho=true)."),
+        ])
+    }
+
+    /// tastytrade credentials from which the source gets its API quote token and DXLink URL.
+    public struct TastytradeLogin: Decodable, Sendable {
+        /// The API's base URL.
+        public var baseURL: String
+        /// The OAuth client secret.
+        public var clientSecret: String
+        /// The OAuth refresh token.
+        public var refreshToken: String
+
+        enum CodingKeys: String, CodingKey {
+            case baseURL = "base_url"
+            case clientSecret = "client_secret"
+            case refreshToken = "refresh_token"
+        }
+
+        static let spec = ConfigSpec([
+            ConfigField("base_url", .string, default: .string(TastytradeConfiguration.production), doc: "API base URL (production, sandbox https://api.cert.tastyworks.com, or local)."),
+            ConfigField("client_secret", .string, secret: true, doc: "OAuth client secret (use \"${TASTYTRADE_CLIENT_SECRET}\")."),
+            ConfigField("refresh_token", .string, secret: true, doc: "OAuth refresh token (use \"${TASTYTRADE_REFRESH_TOKEN}\")."),
         ])
     }
 
@@ -112,9 +135,11 @@ public struct DXLinkSourceStage: Stage {
         public var subscriptionBatchBytes: Int
         /// Stop after this long.
         public var duration: ConfigDuration?
+        /// tastytrade credentials (instead of url and token).
+        public var tastytrade: TastytradeLogin?
 
         enum CodingKeys: String, CodingKey {
-            case url, token, simulate, symbols, events, candles, contract, fields, channels, keepalive, reconnect, duration
+            case url, token, simulate, symbols, events, candles, contract, fields, channels, keepalive, reconnect, duration, tastytrade
             case aggregationPeriod = "aggregation_period", dataFormat = "data_format"
             case silenceTimeout = "silence_timeout", subscriptionBatchBytes = "subscription_batch_bytes"
         }
@@ -123,6 +148,7 @@ public struct DXLinkSourceStage: Stage {
             ConfigField("url", .string, optional: true, doc: "DXLink WebSocket URL (wss://…; ws:// for loopback). Give url and token, or simulate."),
             ConfigField("token", .string, optional: true, secret: true, doc: "API quote token (from tastytrade's /api-quote-tokens)."),
             ConfigField("simulate", .object(Simulate.spec), optional: true, doc: "Start a DXLink simulator on loopback and connect to it (no account needed)."),
+            ConfigField("tastytrade", .object(TastytradeLogin.spec), optional: true, doc: "tastytrade OAuth credentials: the quote token and URL are fetched (and renewed) from /api-quote-tokens."),
             ConfigField("symbols", .array(.string), default: .array([]), doc: "Streamer symbols for `events` (e.g. SPY, /ESZ25:XCME, .SPY251219C500)."),
             ConfigField("events", .array(.oneOf(MarketEventType.allCases.map(\.rawValue).filter { $0 != "Candle" })), default: .array([.string("Quote"), .string("Trade")]), doc: "Event types to subscribe for every symbol."),
             ConfigField("candles", .object(Candles.spec), optional: true, doc: "Candle subscriptions: symbols × periods, with history."),
@@ -140,12 +166,19 @@ public struct DXLinkSourceStage: Stage {
 
         public func validate() -> [Diagnostic] {
             var problems: [Diagnostic] = []
+            let sources = [url != nil, simulate != nil, tastytrade != nil].filter { $0 }.count
+            if sources > 1 {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: [tastytrade != nil ? "tastytrade" : "simulate"]),
+                                           "give one of `url` (with `token`), `tastytrade` or `simulate`"))
+            }
             switch (url, simulate) {
             case (nil, nil):
-                problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["url"]), "give `url` and `token`, or `simulate`",
-                                           hint: "add \"simulate\": {} to use the built-in simulator"))
+                if tastytrade == nil {
+                    problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["url"]), "give `url` and `token`, `tastytrade` credentials, or `simulate`",
+                                               hint: "add \"simulate\": {} to use the built-in simulator"))
+                }
             case (.some, .some):
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["simulate"]), "give `url` or `simulate`, not both"))
+                break
             case (.some(let u), nil):
                 if !(u.hasPrefix("wss://") || u.hasPrefix("ws://")) {
                     problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["url"]), "not a WebSocket URL", expected: "a URL starting with wss:// (or ws:// on loopback)"))
@@ -217,12 +250,21 @@ public struct DXLinkSourceStage: Stage {
                 context.logger.info("started the DXLink simulator", metadata: ["url": "\(simulator.url)"])
                 try await stream(DXLinkEndpoint(url: simulator.url, token: "simulated-token"), output: output)
             }
+        } else if let login = c.tastytrade {
+            let client = TastytradeClient(
+                configuration: TastytradeConfiguration(baseURL: login.baseURL, credentials: TastytradeCredentials(clientSecret: login.clientSecret, refreshToken: login.refreshToken)),
+                clock: context.clock, logger: context.logger)
+            try await stream(TastytradeTokenProvider(client: client), output: output)
         } else {
             try await stream(DXLinkEndpoint(url: c.url ?? "", token: c.token ?? ""), output: output)
         }
     }
 
     private func stream(_ endpoint: DXLinkEndpoint, output: Outbound<DXLinkFrame>) async throws {
+        try await stream(StaticTokenProvider(endpoint), output: output)
+    }
+
+    private func stream(_ tokens: any DXLinkTokenProvider, output: Outbound<DXLinkFrame>) async throws {
         let c = configuration
         let stored = context.shared[NewestStoredCandles.self] ?? [:]
         if !stored.isEmpty, c.candles != nil {
@@ -230,7 +272,7 @@ public struct DXLinkSourceStage: Stage {
         }
         let session = DXLinkSession(
             configuration: c.clientConfiguration(now: context.clock.now, stored: stored),
-            tokens: StaticTokenProvider(endpoint),
+            tokens: tokens,
             reconnect: ReconnectPolicy(initialDelay: c.reconnect.initialDelay.duration, maxDelay: c.reconnect.maxDelay.duration, maxAttempts: c.reconnect.maxAttempts),
             logger: context.logger, clock: context.clock, metricsLabel: context.stageID)
         let stop = ShutdownSignal()

@@ -17,7 +17,7 @@ struct Sluice: AsyncParsableCommand {
             Exit codes: 0 success, 1 runtime failure, 2 invalid input (bad file or flags).
             """,
         version: version,
-        subcommands: [RunCommand.self, ValidateCommand.self, StagesCommand.self, SchemaCommand.self, GraphCommand.self, SimulateCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, ValidateCommand.self, StagesCommand.self, SchemaCommand.self, GraphCommand.self, SimulateCommand.self, MetricsCommand.self, BenchCommand.self]
     )
 
     /// The stage kinds this executable knows.

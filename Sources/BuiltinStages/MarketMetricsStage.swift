@@ -1,0 +1,197 @@
+import Logging
+public import SluiceCore
+import Tastytrade
+
+/// `market_metrics` (enrich): appends tastytrade's market metrics (IV index, IV rank, IV percentile,
+/// HV30/60/90, liquidity, beta, earnings …) to every record with a symbol.
+///
+/// Symbols are fetched in batches and cached with a TTL. A batch waits at most `max_wait` for metrics
+/// being fetched; after that, and whenever metrics cannot be had (errors, an open circuit breaker, rate
+/// limits), records pass through marked `stale` (older metrics) or `missing`. Enrichment never stalls
+/// the stream longer than `max_wait` and never ends it.
+public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
+    public typealias Input = Element
+    public typealias Output = EnrichedRecord
+
+    /// Retry settings.
+    public struct Retry: Decodable, Sendable {
+        public var maxAttempts: Int
+        public var initialBackoff: ConfigDuration
+        public var maxBackoff: ConfigDuration
+
+        enum CodingKeys: String, CodingKey {
+            case maxAttempts = "max_attempts"
+            case initialBackoff = "initial_backoff"
+            case maxBackoff = "max_backoff"
+        }
+
+        static var spec: ConfigSpec {
+            ConfigSpec([
+                ConfigField("max_attempts", .integer(1...20), default: .number(3), doc: "Attempts per request (connection errors, timeouts, 429, 5xx)."),
+                ConfigField("initial_backoff", .duration, default: .string("250ms"), doc: "Upper bound of the first retry delay (full jitter; Retry-After honoured)."),
+                ConfigField("max_backoff", .duration, default: .string("10s"), doc: "Cap on any retry delay."),
+            ])
+        }
+    }
+
+    /// Circuit breaker settings.
+    public struct Breaker: Decodable, Sendable {
+        public var failures: Int
+        public var openFor: ConfigDuration
+
+        enum CodingKeys: String, CodingKey {
+            case failures
+            case openFor = "open_for"
+        }
+
+        static var spec: ConfigSpec {
+            ConfigSpec([
+                ConfigField("failures", .integer(1...1000), default: .number(5), doc: "Consecutive failures that open the breaker."),
+                ConfigField("open_for", .duration, default: .string("30s"), doc: "How long it stays open before one probe request."),
+            ])
+        }
+    }
+
+    /// The configuration of `market_metrics`.
+    public struct Configuration: StageConfiguration {
+        public var baseURL: String
+        public var clientSecret: String
+        public var refreshToken: String
+        public var symbolField: String
+        public var symbolsPerRequest: Int
+        public var ttl: ConfigDuration
+        public var maxAge: ConfigDuration
+        public var maxWait: ConfigDuration
+        public var requestsPerSecond: Int
+        public var timeout: ConfigDuration
+        public var retry: Retry
+        public var breaker: Breaker
+
+        enum CodingKeys: String, CodingKey {
+            case ttl, timeout, retry, breaker
+            case baseURL = "base_url"
+            case clientSecret = "client_secret"
+            case refreshToken = "refresh_token"
+            case symbolField = "symbol_field"
+            case symbolsPerRequest = "symbols_per_request"
+            case maxAge = "max_age"
+            case maxWait = "max_wait"
+            case requestsPerSecond = "requests_per_second"
+        }
+
+        public static var spec: ConfigSpec {
+            ConfigSpec([
+                ConfigField("base_url", .string, default: .string(TastytradeConfiguration.production), doc: "API base URL: production, https://api.cert.tastyworks.com (sandbox) or a local URL."),
+                ConfigField("client_secret", .string, secret: true, doc: "OAuth client secret (use \"${TASTYTRADE_CLIENT_SECRET}\")."),
+                ConfigField("refresh_token", .string, secret: true, doc: "OAuth refresh token (use \"${TASTYTRADE_REFRESH_TOKEN}\")."),
+                ConfigField("symbol_field", .string, default: .string("symbol"), doc: "The field holding the symbol to look up."),
+                ConfigField("symbols_per_request", .integer(1...500), default: .number(50), doc: "Most symbols in one /market-metrics request."),
+                ConfigField("ttl", .duration, default: .string("5m"), doc: "How long fetched metrics count as fresh."),
+                ConfigField("max_age", .duration, default: .string("1h"), doc: "How long older metrics are still attached (marked stale) while they cannot be refreshed."),
+                ConfigField("max_wait", .duration, default: .string("250ms"), doc: "Longest a batch waits for metrics being fetched before passing on without them."),
+                ConfigField("requests_per_second", .integer(1...100), default: .number(2), doc: "Request rate limit (sliding one-second window)."),
+                ConfigField("timeout", .duration, default: .string("10s"), doc: "Timeout of each request."),
+                ConfigField("retry", .object(Retry.spec), default: .object(JSONObject([("max_attempts", .number(3)), ("initial_backoff", .string("250ms")), ("max_backoff", .string("10s"))])), advanced: true, doc: "Retries with exponential backoff and full jitter."),
+                ConfigField("breaker", .object(Breaker.spec), default: .object(JSONObject([("failures", .number(5)), ("open_for", .string("30s"))])), advanced: true, doc: "Circuit breaker."),
+            ])
+        }
+
+        /// The client configuration.
+        var client: TastytradeConfiguration {
+            var c = TastytradeConfiguration(baseURL: baseURL, credentials: TastytradeCredentials(clientSecret: clientSecret, refreshToken: refreshToken))
+            c.timeout = timeout.duration
+            c.retry = RetryPolicy(maxAttempts: retry.maxAttempts, initialBackoff: retry.initialBackoff.duration, maxBackoff: retry.maxBackoff.duration)
+            c.rateLimit = requestsPerSecond
+            c.breakerThreshold = breaker.failures
+            c.breakerOpenDuration = breaker.openFor.duration
+            return c
+        }
+    }
+
+    public static var kind: String { "market_metrics" }
+    public static var summary: String {
+        "Adds tastytrade market metrics (IV index, IV rank, IV percentile, HV, liquidity, beta, earnings) by symbol; cached, batched, never stalls the stream."
+    }
+
+    let configuration: Configuration
+    let context: StageContext
+
+    public init(configuration: Configuration, context: StageContext) {
+        self.configuration = configuration
+        self.context = context
+    }
+
+    public static func specialized<R: Record>(for recordType: R.Type) -> any Stage.Type { MarketMetricsStage<R>.self }
+
+    public func run(input: Inbound<Element>, output: Outbound<EnrichedRecord>) async throws {
+        let client = TastytradeClient(configuration: configuration.client, clock: context.clock, logger: context.logger)
+        let cache = MetricsCache(ttl: configuration.ttl.duration, maxAge: configuration.maxAge.duration, perRequest: configuration.symbolsPerRequest)
+        let context = self.context
+        var counts: [MetricsCache.Status: Int] = [:]
+        var schemas: [ObjectIdentifier: RecordSchema] = [:]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while let symbols = await cache.nextRequest() {
+                    do {
+                        let response = try await client.marketMetrics(symbols)
+                        cache.store(response, requested: symbols, now: context.clock.now)
+                        if !response.unknownSymbols.isEmpty {
+                            context.logger.notice("tastytrade has no metrics for these symbols", metadata: ["symbols": "\(response.unknownSymbols.joined(separator: ","))"])
+                        }
+                    } catch {
+                        cache.failed(symbols, now: context.clock.now)
+                        context.counters.errors.add(1)
+                        context.logger.warning("market metrics unavailable; records pass through as stale or missing", metadata: [
+                            "symbols": "\(symbols.count)", "error": "\(error)",
+                        ])
+                    }
+                }
+            }
+            defer {
+                // A fetch still in flight (or backing off) has nobody left to serve.
+                cache.close()
+                group.cancelAll()
+            }
+            var enriched: [EnrichedRecord] = []
+            for try await batch in input {
+                let now = context.clock.now
+                var waitFor: Set<String> = []
+                for record in batch {
+                    if case .string(let symbol) = record[field: configuration.symbolField], !symbol.isEmpty,
+                       !waitFor.contains(symbol), cache.lookup(symbol, now: now).fetch {
+                        waitFor.insert(symbol)
+                    }
+                }
+                if !waitFor.isEmpty {
+                    cache.request(waitFor.sorted())
+                    await cache.wait(for: waitFor, until: now.advanced(by: configuration.maxWait.duration), clock: context.clock)
+                }
+                let later = context.clock.now
+                enriched.removeAll(keepingCapacity: true)
+                for record in batch {
+                    var metrics: MarketMetrics?
+                    var status = MetricsCache.Status.missing
+                    var fetched: Timestamp?
+                    if case .string(let symbol) = record[field: configuration.symbolField], !symbol.isEmpty {
+                        let found = cache.lookup(symbol, now: later)
+                        (metrics, status) = (found.metrics, found.status)
+                        fetched = metrics == nil ? nil : cache.fetchedTime(symbol)
+                    }
+                    counts[status, default: 0] += 1
+                    let baseSchema = record.schema
+                    let schema = schemas[ObjectIdentifier(baseSchema)] ?? {
+                        let s = RecordSchema(recordType: baseSchema.recordType, columns: baseSchema.columns + MetricColumns.columns)
+                        schemas[ObjectIdentifier(baseSchema)] = s
+                        return s
+                    }()
+                    enriched.append(EnrichedRecord(base: record, extra: MetricColumns.values(metrics, status: status.rawValue, time: fetched), schema: schema))
+                }
+                try await output.send(enriched)
+            }
+        }
+        context.logger.info("market metrics finished", metadata: [
+            "fresh": "\(counts[.fresh] ?? 0)", "stale": "\(counts[.stale] ?? 0)", "missing": "\(counts[.missing] ?? 0)",
+            "refreshes": "\(client.accessTokenRefreshes)",
+        ])
+    }
+}
