@@ -50,8 +50,8 @@ struct PipelineValidationTests {
     @Test("every file in pipelines/ is valid", arguments: examplePipelines)
     func examplePipeline(name: String) throws {
         let path = Self.repositoryRoot.appendingPathComponent("pipelines").appendingPathComponent(name).path
-        // The real-account example reads its token from the environment; any value validates.
-        let plan = try PipelineLinter(registry: .all, environment: ["DXLINK_TOKEN": "validation-only"]).plan(file: path)
+        // The real-account examples read their credentials from the environment; any value validates.
+        let plan = try PipelineLinter(registry: .all, environment: ["DXLINK_TOKEN": "validation-only", "TASTYTRADE_CLIENT_SECRET": "validation-only", "TASTYTRADE_REFRESH_TOKEN": "validation-only"]).plan(file: path)
         #expect(!plan.stages.isEmpty)
     }
 

@@ -53,3 +53,49 @@ struct DXLinkTastytradeTests {
         #expect(ok.tastytrade?.baseURL == TastytradeConfiguration.production)
     }
 }
+
+@Suite("market metrics in a live pipeline")
+struct MetricsPipelineTests {
+    @Test("trades from DXLink are enriched with metrics, screened on iv_rank, and alert on a crossing")
+    func screener() async throws {
+        var simulator = SimulatorConfiguration()
+        simulator.token = "quote-token-1"
+        simulator.rate = 5000
+        try await DXLinkSimulator.withRunning(simulator) { sim in
+            let fake = FakeTastytrade()
+            try await LoopbackHTTPServer.withRunning(respond: { r, n in
+                fake.respond(r, n) { request in
+                    if request.uri == "/api-quote-tokens" {
+                        return .init(body: #"{"data":{"token":"quote-token-1","dxlink-url":"\#(sim.url)","level":"api"}}"#)
+                    }
+                    return .init(body: #"{"data":{"items":[{"symbol":"AAPL","implied-volatility-index-rank":"0.82","implied-volatility-percentile":"0.9"},{"symbol":"MSFT","implied-volatility-index-rank":"0.2"}]}}"#)
+                }
+            }) { server in
+                var registry = StageRegistry.builtin
+                registry.register(CollectSink<FieldRecord>.self)
+                let run = try await TestPipeline("""
+                {"name": "screen", "stages": [
+                  {"id": "feed", "kind": "dxlink", "config": {
+                     "tastytrade": {"base_url": "\(server.url)", "client_secret": "s", "refresh_token": "r"},
+                     "symbols": ["AAPL", "MSFT", "ZZZ"], "events": ["Trade"], "duration": "600ms"}},
+                  {"id": "decode", "kind": "dxlink_decode", "from": "feed", "config": {"feed_status": false}},
+                  {"id": "metrics", "kind": "market_metrics", "from": "decode",
+                   "config": {"base_url": "\(server.url)", "client_secret": "s", "refresh_token": "r", "max_wait": "2s"}},
+                  {"id": "high", "kind": "filter", "from": "metrics", "config": {"expression": "iv_rank > 0.5"}},
+                  {"id": "out", "kind": "collect", "from": "high"},
+                  {"id": "all", "kind": "collect", "from": "metrics"}
+                ]}
+                """, registry: registry).run()
+                let high = run.rows("out")
+                #expect(!high.isEmpty)
+                #expect(high.allSatisfy { $0["symbol"] == .string("AAPL") && $0["iv_rank"] == .double(0.82) && $0["metrics_status"] == .string("fresh") })
+                let all = run.rows("all")
+                #expect(all.contains { $0["symbol"] == .string("ZZZ") && $0["metrics_status"] == .string("missing") })
+                #expect(all.contains { $0["symbol"] == .string("MSFT") && $0["iv_rank"] == .double(0.2) })
+                let requested = server.requests.filter { $0.uri.hasPrefix("/market-metrics") }
+                    .flatMap { ($0.uri.components(separatedBy: "symbols=").last ?? "").split(separator: ",").map(String.init) }
+                #expect(requested.sorted() == ["AAPL", "MSFT", "ZZZ"], "each symbol fetched once, then served from the cache")
+            }
+        }
+    }
+}
