@@ -15,8 +15,11 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
 
     /// Retry settings.
     public struct Retry: Decodable, Sendable {
+        /// Attempts per request.
         public var maxAttempts: Int
+        /// Upper bound of the first retry delay.
         public var initialBackoff: ConfigDuration
+        /// Cap on any retry delay.
         public var maxBackoff: ConfigDuration
 
         enum CodingKeys: String, CodingKey {
@@ -36,7 +39,9 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
 
     /// Circuit breaker settings.
     public struct Breaker: Decodable, Sendable {
+        /// Consecutive failures that open the breaker.
         public var failures: Int
+        /// How long the breaker stays open.
         public var openFor: ConfigDuration
 
         enum CodingKeys: String, CodingKey {
@@ -54,17 +59,29 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
 
     /// The configuration of `market_metrics`.
     public struct Configuration: StageConfiguration {
+        /// The API base URL.
         public var baseURL: String
+        /// The OAuth client secret.
         public var clientSecret: String
+        /// The OAuth refresh token.
         public var refreshToken: String
+        /// The field holding the symbol.
         public var symbolField: String
+        /// Most symbols per request.
         public var symbolsPerRequest: Int
+        /// How long metrics are fresh.
         public var ttl: ConfigDuration
+        /// How long older metrics are still attached as stale.
         public var maxAge: ConfigDuration
+        /// Longest a batch waits for metrics.
         public var maxWait: ConfigDuration
+        /// The request rate limit.
         public var requestsPerSecond: Int
+        /// Per-request timeout.
         public var timeout: ConfigDuration
+        /// Retry settings.
         public var retry: Retry
+        /// Circuit breaker settings.
         public var breaker: Breaker
 
         enum CodingKeys: String, CodingKey {

@@ -122,3 +122,21 @@ public struct CollectSink<Element: Record>: RecordGenericStage {
         }
     }
 }
+
+extension Pipeline {
+    /// Waits until stage `id` has received at least `count` events, then asks the pipeline to shut down:
+    /// for tests of live sources that should stop once they have shown something, not after a fixed time.
+    ///
+    /// - Throws: ``StageError`` (`wait_timeout`) if that does not happen within `limit`.
+    public func shutdown(afterStage id: String, received count: Int, limit: Duration = .seconds(60)) async throws {
+        let deadline = ContinuousClock.now + limit
+        while (report().stages.first { $0.id == id }?.eventsIn ?? 0) < count {
+            guard ContinuousClock.now < deadline else {
+                requestShutdown()
+                throw StageError("wait_timeout", "stage \(id) did not receive \(count) events within \(limit)")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        requestShutdown()
+    }
+}

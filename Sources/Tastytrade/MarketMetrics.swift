@@ -9,71 +9,127 @@ public import SluiceCore
 public struct MarketMetrics: Sendable, Hashable {
     /// Earnings information.
     public struct Earnings: Sendable, Hashable {
+        /// Whether the earnings date is shown.
         public var visible: Bool?
+        /// The expected report date, `YYYY-MM-DD`.
         public var expectedReportDate: String?
+        /// Whether the date is an estimate.
         public var estimated: Bool?
+        /// tastytrade's late-report flag.
         public var lateFlag: Int64?
+        /// The quarter's end, `YYYY-MM-DD`.
         public var quarterEndDate: String?
+        /// Reported earnings per share.
         public var actualEPS: Double?
+        /// The consensus EPS estimate.
         public var consensusEstimate: Double?
+        /// `BMO` (before market open) or `AMC` (after market close).
         public var timeOfDay: String?
+        /// When tastytrade last updated this.
         public var updatedAt: Timestamp?
     }
 
     /// The running liquidity computation.
     public struct LiquidityRunningState: Sendable, Hashable {
+        /// The running sum.
         public var sum: Double?
+        /// The number of samples.
         public var count: Int64?
+        /// When the running state began.
         public var startedAt: Timestamp?
+        /// When tastytrade last updated this.
         public var updatedAt: Timestamp?
     }
 
     /// The implied volatility of one option expiration.
     public struct ExpirationIV: Sendable, Hashable {
+        /// The expiration, `YYYY-MM-DD`.
         public var expirationDate: String?
+        /// The chain type, e.g. `Standard`.
         public var optionChainType: String?
+        /// `PM` or `AM`.
         public var settlementType: String?
+        /// The expiration's implied volatility (fraction).
         public var impliedVolatility: Double?
     }
 
+    /// The symbol as requested.
     public var symbol: String
+    /// IVx, a fraction (0.2241 = 22.41 %).
     public var impliedVolatilityIndex: Double?
+    /// The IVx change over 5 days (fraction).
     public var impliedVolatilityIndex5DayChange: Double?
+    /// IV rank, a fraction from 0 to 1.
     public var impliedVolatilityIndexRank: Double?
+    /// IV rank from the "tos" source (fraction).
     public var tosImpliedVolatilityIndexRank: Double?
+    /// IV rank from tastytrade's own source (fraction).
     public var twImpliedVolatilityIndexRank: Double?
+    /// When the "tos" rank was updated.
     public var tosImpliedVolatilityIndexRankUpdatedAt: Timestamp?
+    /// Which source `impliedVolatilityIndexRank` uses, e.g. `tos`.
     public var impliedVolatilityIndexRankSource: String?
+    /// IV percentile, a fraction from 0 to 1.
     public var impliedVolatilityPercentile: Double?
+    /// When the IV figures were updated.
     public var impliedVolatilityUpdatedAt: Timestamp?
+    /// 30-day IV in percent (21.87).
     public var impliedVolatility30Day: Double?
+    /// 30-day historical volatility in percent.
     public var historicalVolatility30Day: Double?
+    /// 60-day historical volatility in percent.
     public var historicalVolatility60Day: Double?
+    /// 90-day historical volatility in percent.
     public var historicalVolatility90Day: Double?
+    /// IV30 − HV30 in percentage points.
     public var ivHv30DayDifference: Double?
+    /// The liquidity value.
     public var liquidityValue: Double?
+    /// The liquidity rank.
     public var liquidityRank: Double?
+    /// The liquidity rating (0–5).
     public var liquidityRating: Int64?
+    /// The running liquidity computation.
     public var liquidityRunningState: LiquidityRunningState?
+    /// Implied volatility per option expiration.
     public var optionExpirationImpliedVolatilities: [ExpirationIV]
+    /// Beta.
     public var beta: Double?
+    /// When beta was updated.
     public var betaUpdatedAt: Timestamp?
+    /// Correlation with SPY over 3 months.
     public var corrSpy3Month: Double?
+    /// Dividend rate per share.
     public var dividendRatePerShare: Double?
+    /// Annual dividend per share.
     public var annualDividendPerShare: Double?
+    /// Dividend yield.
     public var dividendYield: Double?
+    /// Ex-dividend date.
     public var dividendExDate: String?
+    /// Next dividend date.
     public var dividendNextDate: String?
+    /// Dividend pay date.
     public var dividendPayDate: String?
+    /// When the dividend data was updated.
     public var dividendUpdatedAt: Timestamp?
+    /// Earnings information.
     public var earnings: Earnings?
+    /// The listing market (MIC), e.g. `XNAS`.
     public var listedMarket: String?
+    /// Lendability, e.g. `Easy To Borrow`.
     public var lendability: String?
+    /// The borrow rate.
     public var borrowRate: Double?
+    /// Market capitalisation.
     public var marketCap: Int64?
+    /// The price/earnings ratio.
     public var priceEarningsRatio: Double?
+    /// Earnings per share.
     public var earningsPerShare: Double?
+    /// When the record was created.
     public var createdAt: Timestamp?
+    /// When tastytrade last updated this.
     public var updatedAt: Timestamp?
 
     /// Reads one item of the response; `nil` without a `symbol`.

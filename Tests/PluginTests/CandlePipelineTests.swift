@@ -48,7 +48,7 @@ struct CandlePipelineTests {
             let text = """
             {"name": "bars", "stages": [
               {"id": "feed", "kind": "dxlink", "config": {"url": "\(sim.url)", "token": "t", "symbols": ["SPY", "AAPL"], "events": ["Trade"],
-                 "candles": {"symbols": ["SPY"], "periods": ["1m"], "from": "3h"}, "duration": "500ms"}},
+                 "candles": {"symbols": ["SPY"], "periods": ["1m"], "from": "3h"}}},
               {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
               {"id": "bars", "kind": "candles", "from": "decode", "config": {"periods": ["1m"], "update_interval": "0s"}},
               {"id": "db", "kind": "sqlite", "from": "bars", "config": {"path": "\(db)"}},
@@ -57,7 +57,7 @@ struct CandlePipelineTests {
             """
             var registry = StageRegistry.all
             registry.register(CollectSink<FieldRecord>.self)
-            let first = try await TestPipeline(text, registry: registry).run()
+            let first = try await TestPipeline(text, registry: registry).run { try await $0.shutdown(afterStage: "out", received: 200) }
             let bars = first.rows("out")
             #expect(bars.count > 10)
             let keys = Set(bars.map { "\($0["symbol"]!)|\($0["period"]!)|\($0["start"]!)" })
@@ -71,7 +71,7 @@ struct CandlePipelineTests {
             }.max())
             #expect(newest == Timestamp(millisecondsSinceEpoch: newestMillis).iso8601)
 
-            _ = try await TestPipeline(text, registry: registry).run()
+            _ = try await TestPipeline(text, registry: registry).run { try await $0.shutdown(afterStage: "out", received: 1) }
             let candleFromTimes = sim.statistics.messages.sorted { $0.key < $1.key }.flatMap(\.value).flatMap { message -> [Int64] in
                 guard case .feedSubscription(_, _, let add, _) = message else { return [] }
                 return add.filter { $0.type == "Candle" }.compactMap(\.fromTime)

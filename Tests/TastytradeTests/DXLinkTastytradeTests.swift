@@ -29,13 +29,13 @@ struct DXLinkTastytradeTests {
                 {"name": "tt", "stages": [
                   {"id": "feed", "kind": "dxlink", "config": {
                      "tastytrade": {"base_url": "\(server.url)", "client_secret": "${SECRET}", "refresh_token": "${REFRESH}"},
-                     "symbols": ["SPY"], "events": ["Quote"], "duration": "500ms",
+                     "symbols": ["SPY"], "events": ["Quote"],
                      "reconnect": {"initial_delay": "1ms", "max_delay": "10ms"}}},
                   {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
                   {"id": "out", "kind": "collect", "from": "decode"}
                 ]}
                 """, registry: { var r = StageRegistry.builtin; r.register(CollectSink<FieldRecord>.self); return r }(),
-                   environment: ["SECRET": secret, "REFRESH": refreshToken]).run()
+                   environment: ["SECRET": secret, "REFRESH": refreshToken]).run { try await $0.shutdown(afterStage: "out", received: 20) }
                 let quotes = run.rows("out").filter { $0["event_type"] == .string("Quote") }
                 #expect(!quotes.isEmpty, "connected with the renewed token and streamed")
                 #expect(server.requests.filter { $0.uri == "/api-quote-tokens" }.count == 2, "one token, rejected, then a fresh one")
@@ -77,7 +77,7 @@ struct MetricsPipelineTests {
                 {"name": "screen", "stages": [
                   {"id": "feed", "kind": "dxlink", "config": {
                      "tastytrade": {"base_url": "\(server.url)", "client_secret": "s", "refresh_token": "r"},
-                     "symbols": ["AAPL", "MSFT", "ZZZ"], "events": ["Trade"], "duration": "600ms"}},
+                     "symbols": ["AAPL", "MSFT", "ZZZ"], "events": ["Trade"]}},
                   {"id": "decode", "kind": "dxlink_decode", "from": "feed", "config": {"feed_status": false}},
                   {"id": "metrics", "kind": "market_metrics", "from": "decode",
                    "config": {"base_url": "\(server.url)", "client_secret": "s", "refresh_token": "r", "max_wait": "2s"}},
@@ -85,7 +85,7 @@ struct MetricsPipelineTests {
                   {"id": "out", "kind": "collect", "from": "high"},
                   {"id": "all", "kind": "collect", "from": "metrics"}
                 ]}
-                """, registry: registry).run()
+                """, registry: registry).run { try await $0.shutdown(afterStage: "out", received: 5) }
                 let high = run.rows("out")
                 #expect(!high.isEmpty)
                 #expect(high.allSatisfy { $0["symbol"] == .string("AAPL") && $0["iv_rank"] == .double(0.82) && $0["metrics_status"] == .string("fresh") })
