@@ -29,34 +29,51 @@ public struct Inbound<Element: Sendable>: AsyncSequence, Sendable {
         /// The next batch, or `nil` at the end.
         public mutating func next() async throws -> [Element]? {
             if let replay = inFlight.takeRedelivery() { return replay }
-            guard let queue, let batch = try await queue.next() else {
-                inFlight.set(nil)
-                return nil
-            }
+            // At the end the recent batches stay: a stage that fails while finishing gets them again.
+            guard let queue, let batch = try await queue.next() else { return nil }
             counter.add(batch.count)
-            inFlight.set(batch)
+            inFlight.received(batch)
             return batch
         }
     }
 
     public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(queue: queue, counter: counter, inFlight: inFlight) }
 
-    /// Makes the batch the stage was processing when it failed the first one the next iterator returns,
-    /// so a restarted stage loses nothing (delivery is at-least-once across a restart).
+    /// Makes the batches the stage was processing when it failed the first ones the next iterator
+    /// returns, so a restarted stage loses nothing (delivery is at-least-once across a restart).
     public func redeliverInFlightBatch() { inFlight.redeliver() }
+
+    /// Keeps the last `count` batches (default 1) for redelivery after a restart: for a stage that hands
+    /// batches on before it is done with them, like `exec`, whose program may die with several batches
+    /// unread in its pipe.
+    public func retainForRedelivery(batches count: Int) { inFlight.setLimit(count) }
 }
 
-/// The batch a stage last received, kept so a restart can hand it to the new instance.
+/// The batches a stage last received, kept so a restart can hand them to the new instance.
 final class InFlightBatch<Element: Sendable>: Sendable {
-    private let state = Mutex<(current: [Element]?, redeliver: Bool)>((nil, false))
+    private struct State {
+        var recent: [[Element]] = []
+        var limit = 1
+        var replay: [[Element]] = []
+    }
 
-    func set(_ batch: [Element]?) { state.withLock { $0 = (batch, false) } }
-    func redeliver() { state.withLock { if $0.current != nil { $0.redeliver = true } } }
+    private let state = Mutex(State())
+
+    func received(_ batch: [Element]) {
+        state.withLock { s in
+            s.recent.append(batch)
+            if s.recent.count > s.limit { s.recent.removeFirst(s.recent.count - s.limit) }
+        }
+    }
+
+    func setLimit(_ limit: Int) { state.withLock { $0.limit = max(limit, 1) } }
+
+    func redeliver() { state.withLock { $0.replay = $0.recent } }
+
     func takeRedelivery() -> [Element]? {
         state.withLock { s in
-            guard s.redeliver else { return nil }
-            s.redeliver = false
-            return s.current
+            guard !s.replay.isEmpty else { return nil }
+            return s.replay.removeFirst()
         }
     }
 }

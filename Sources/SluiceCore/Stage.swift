@@ -36,6 +36,11 @@ public protocol Stage: Sendable {
     /// The event kinds this stage emits with this configuration, when it can tell.
     static func emittedKinds(_ configuration: Configuration) -> Set<String>?
 
+    /// The fields of the records this stage emits with this configuration, when the configuration decides
+    /// them (an `exec` stage's declared output); `nil` means the output type's ``Record/declaredFields``.
+    /// Used to check field names downstream when a pipeline is validated.
+    static func outputFields(_ configuration: Configuration) -> [Column]?
+
     /// Whether the stage may run with nothing reading its output (it also delivers elsewhere, like
     /// `alerts`); otherwise an unread output is a validation error.
     static var outputIsOptional: Bool { get }
@@ -53,6 +58,7 @@ extension Stage {
     public static func requiredInputKinds(_ configuration: Configuration) -> Set<String>? { nil }
     public static func emittedKinds(_ configuration: Configuration) -> Set<String>? { nil }
     public static var outputIsOptional: Bool { false }
+    public static func outputFields(_ configuration: Configuration) -> [Column]? { nil }
 }
 
 /// A stage that works on records of any type; the runtime specializes it for the type its upstream

@@ -223,6 +223,7 @@ struct LintRun {
 
         // Types, in topological order.
         var outputTypes: [String: Any.Type] = [:]
+        var declaredOutputFields: [String: [Column]] = [:]
         var planned: [String: PlannedStage] = [:]
         var secrets: [String] = []
         for id in order {
@@ -267,7 +268,9 @@ struct LintRun {
             }
 
             // Field names used by expressions and conflation keys, against what the input declares.
-            if descriptor.role != .source, let recordType = upstreamTypes[0] as? any Record.Type, let declared = recordType.declaredFields {
+            if let fields = outputFields(of: stageType, configuration) { declaredOutputFields[id] = fields }
+            if descriptor.role != .source,
+               let declared = declaredOutputFields[d.from[0]] ?? (upstreamTypes[0] as? any Record.Type)?.declaredFields {
                 let names = declared.map(\.name)
                 checkExpressionFields(d, spec: descriptor.spec, known: names, upstream: d.from[0])
                 if d.queue.policy == .conflate {

@@ -12,6 +12,11 @@ func emittedKinds<S: Stage>(of _: S.Type, _ configuration: any StageConfiguratio
     return S.emittedKinds(c)
 }
 
+func outputFields<S: Stage>(of _: S.Type, _ configuration: any StageConfiguration) -> [Column]? {
+    guard let c = configuration as? S.Configuration else { return nil }
+    return S.outputFields(c)
+}
+
 func requiredKinds<S: Stage>(of _: S.Type, _ configuration: any StageConfiguration) -> Set<String>? {
     guard let c = configuration as? S.Configuration else { return nil }
     return S.requiredInputKinds(c)

@@ -13,6 +13,7 @@ public enum StandardStages: SluicePlugin {
         registry.register(JSONLinesSink<FieldRecord>.self, origin: name)
         registry.register(LogSink<FieldRecord>.self, origin: name)
         registry.register(NullSink<FieldRecord>.self, origin: name)
+        registry.register(ExecStage<FieldRecord>.self, origin: name)
     }
 }
 
