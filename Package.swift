@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "SQLiteSink", targets: ["SQLiteSink"]),
         .library(name: "Alerting", targets: ["Alerting"]),
         .library(name: "SluiceStages", targets: ["SluiceStages"]),
+        .library(name: "SluiceCLI", targets: ["SluiceCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -139,19 +140,23 @@ let package = Package(
             dependencies: ["SluiceCore", "SluiceRuntime"],
             swiftSettings: strictSettings
         ),
-        .executableTarget(
-            name: "sluice",
+        .target(
+            name: "SluiceCLI",
             dependencies: [
-                "SluiceCore",
-                "SluiceRuntime",
-                "BuiltinStages",
-                "DXLink",
-                "SluiceStages", "Tastytrade",
+                "SluiceCore", "SluiceRuntime", "BuiltinStages", "DXLink", "Tastytrade",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "sluice",
+            dependencies: ["SluiceCLI", "SluiceCore", "SluiceStages"],
+            swiftSettings: strictSettings,
+            // Plugin libraries (`sluice build-plugin`) resolve the core's symbols against this executable,
+            // so runner and plugin share one copy of the core.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
         ),
         .testTarget(
             name: "SluiceCoreTests",

@@ -73,7 +73,7 @@ public struct PipelineLinter: Sendable {
 
 /// One linting pass; accumulates diagnostics.
 struct LintRun {
-    let registry: StageRegistry
+    var registry: StageRegistry
     let environment: [String: String]
     var diagnostics: [Diagnostic] = []
 
@@ -82,7 +82,7 @@ struct LintRun {
         self.environment = environment
     }
 
-    static let topLevelKeys = ["name", "description", "stages"]
+    static let topLevelKeys = ["name", "description", "plugins", "stages"]
     static let stageKeys = ["id", "kind", "from", "config", "queue", "on_error", "description"]
 
     /// A stage as read from the file, before types are resolved.
@@ -106,6 +106,28 @@ struct LintRun {
         diagnostics.append(Diagnostic(code, at: pointer, message, expected: expected, hint: hint))
     }
 
+    /// Loads the plugin libraries a file names (paths relative to the file) into this linter's registry.
+    mutating func loadPlugins(_ value: JSONValue, file: String?) {
+        let pointer = JSONPointer.root.appending("plugins")
+        guard case .array(let items) = value else {
+            report(.wrongType, pointer, "wrong type: got \(value.kindName)", expected: "an array of shared-library paths")
+            return
+        }
+        let base = file.map { URL(fileURLWithPath: $0).deletingLastPathComponent() } ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        for (i, item) in items.enumerated() {
+            guard case .string(let path) = item else {
+                report(.wrongType, pointer.appending(i), "wrong type: got \(item.kindName)", expected: "a path to a plugin library")
+                continue
+            }
+            let resolved = path.hasPrefix("/") ? path : base.appendingPathComponent(path).standardizedFileURL.path
+            do {
+                try PluginLoader.load(resolved, into: &registry)
+            } catch {
+                report(DiagnosticCode("plugin"), pointer.appending(i), error.message, expected: "a plugin built by this sluice")
+            }
+        }
+    }
+
     mutating func lint(_ rawRoot: JSONValue, defaultName: String, file: String?) -> PipelinePlan? {
         let substitution = EnvironmentSubstitution(environment: environment).apply(to: rawRoot)
         diagnostics += substitution.diagnostics
@@ -115,7 +137,7 @@ struct LintRun {
         }
         for key in root.keys where !Self.topLevelKeys.contains(key) {
             report(.unknownField, JSONPointer.root.appending(key), "unknown top-level field \"\(key)\"",
-                   expected: "one of \"name\", \"description\", \"stages\"", hint: didYouMean(key, in: Self.topLevelKeys))
+                   expected: "one of \"name\", \"description\", \"plugins\", \"stages\"", hint: didYouMean(key, in: Self.topLevelKeys))
         }
         var name = defaultName
         if let n = root["name"] {
@@ -124,6 +146,7 @@ struct LintRun {
         if let d = root["description"], d.stringValue == nil {
             report(.wrongType, .root.appending("description"), "wrong type: got \(d.kindName)", expected: "a string")
         }
+        if let plugins = root["plugins"] { loadPlugins(plugins, file: file) }
         guard let stagesValue = root["stages"] else {
             report(.missingField, .root, "missing required field \"stages\"", expected: "an array of stage objects")
             return nil

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SluiceCore
 import SluiceRuntime
 
@@ -11,8 +12,19 @@ struct StagesCommand: ParsableCommand {
     @Argument(help: "A stage kind to document in full.")
     var kind: String?
 
+    @Option(name: .customLong("plugin"), help: "Also load this plugin library (repeatable), as a pipeline file's \"plugins\" would.")
+    var plugins: [String] = []
+
     func run() throws {
-        let registry = Sluice.registry
+        var registry = Sluice.registry
+        for path in plugins {
+            do {
+                try PluginLoader.load(path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path, into: &registry)
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(ExitStatus.invalidInput)
+            }
+        }
         guard let kind else {
             print(StageDocs.overview(registry), terminator: "")
             return

@@ -1,9 +1,8 @@
 import ArgumentParser
 import Foundation
-import SluiceCore
+public import SluiceCore
 import SluiceRuntime
-import BuiltinStages
-import SluiceStages
+import Synchronization
 
 /// The `sluice` command: validate, run and inspect market-data pipelines.
 struct Sluice: AsyncParsableCommand {
@@ -17,11 +16,11 @@ struct Sluice: AsyncParsableCommand {
             Exit codes: 0 success, 1 runtime failure, 2 invalid input (bad file or flags).
             """,
         version: version,
-        subcommands: [RunCommand.self, ValidateCommand.self, StagesCommand.self, SchemaCommand.self, GraphCommand.self, SimulateCommand.self, MetricsCommand.self, BenchCommand.self]
+        subcommands: [RunCommand.self, ValidateCommand.self, StagesCommand.self, SchemaCommand.self, GraphCommand.self, SimulateCommand.self, MetricsCommand.self, BenchCommand.self, NewStageCommand.self, BuildPluginCommand.self]
     )
 
-    /// The stage kinds this executable knows.
-    static var registry: StageRegistry { .all }
+    /// The stage kinds this executable knows (set by ``SluiceCommandLine/main(registry:)``).
+    static var registry: StageRegistry { SluiceCommandLine.registry.withLock { $0 } }
 }
 
 /// Exit codes of the executable.
@@ -53,9 +52,25 @@ func loadPlan(_ path: String) throws -> PipelinePlan {
     }
 }
 
-@main
-enum Main {
-    static func main() async {
+/// The `sluice` command line as a library: a custom runner is `sluice` with more stage kinds.
+///
+/// ```swift
+/// import SluiceCLI
+/// import SluiceCore
+/// import SluiceStages
+/// import MyStages
+///
+/// var registry = StageRegistry.all
+/// registry.register(plugin: MyStagesPlugin.self)
+/// await SluiceCommandLine.main(registry: registry)
+/// ```
+public enum SluiceCommandLine {
+    static let registry = Mutex(StageRegistry())
+
+    /// Parses the process's arguments, runs the command with `registry`, and exits with its status
+    /// (0 success, 1 runtime failure, 2 invalid input).
+    public static func main(registry: StageRegistry) async -> Never {
+        Self.registry.withLock { $0 = registry }
         do {
             var command = try Sluice.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
