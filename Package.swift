@@ -92,6 +92,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore", "SluiceRuntime", "MarketData", "DXLink", "Tastytrade",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 public import SluiceCore
 import Tastytrade
 
@@ -8,7 +9,8 @@ import Tastytrade
 /// Symbols are fetched in batches and cached with a TTL. A batch waits at most `max_wait` for metrics
 /// being fetched; after that, and whenever metrics cannot be had (errors, an open circuit breaker, rate
 /// limits), records pass through marked `stale` (older metrics) or `missing`. Enrichment never stalls
-/// the stream longer than `max_wait` and never ends it.
+/// the stream longer than `max_wait` and never ends it. Records are counted by status in
+/// `sluice_market_metrics_records_total{stage, status}`.
 public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
     public typealias Input = Element
     public typealias Output = EnrichedRecord
@@ -140,11 +142,21 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
 
     public static func specialized<R: Record>(for recordType: R.Type) -> any Stage.Type { MarketMetricsStage<R>.self }
 
+    /// The input's fields plus the metric columns, so field names downstream are checked.
+    public static func outputFields(_ configuration: Configuration) -> [Column]? {
+        Element.declaredFields.map { $0 + MetricColumns.columns }
+    }
+
     public func run(input: Inbound<Element>, output: Outbound<EnrichedRecord>) async throws {
         let client = TastytradeClient(configuration: configuration.client, clock: context.clock, logger: context.logger)
         let cache = MetricsCache(ttl: configuration.ttl.duration, maxAge: configuration.maxAge.duration, perRequest: configuration.symbolsPerRequest)
         let context = self.context
         var counts: [MetricsCache.Status: Int] = [:]
+        let recordCounters: [MetricsCache.Status: Counter] = [
+            .fresh: Counter(label: "sluice_market_metrics_records_total", dimensions: [("stage", context.stageID), ("status", "fresh")]),
+            .stale: Counter(label: "sluice_market_metrics_records_total", dimensions: [("stage", context.stageID), ("status", "stale")]),
+            .missing: Counter(label: "sluice_market_metrics_records_total", dimensions: [("stage", context.stageID), ("status", "missing")]),
+        ]
         var schemas: [ObjectIdentifier: RecordSchema] = [:]
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -195,6 +207,7 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
                         fetched = metrics == nil ? nil : cache.fetchedTime(symbol)
                     }
                     counts[status, default: 0] += 1
+                    recordCounters[status]?.increment()
                     let baseSchema = record.schema
                     let schema = schemas[ObjectIdentifier(baseSchema)] ?? {
                         let s = RecordSchema(recordType: baseSchema.recordType, columns: baseSchema.columns + MetricColumns.columns)

@@ -184,3 +184,30 @@ func eventuallyAsync(_ condition: () async throws -> Bool) async throws {
     }
     Issue.record("condition never held")
 }
+
+@Suite("market_metrics validation")
+struct MarketMetricsValidationTests {
+    @Test("metric columns are known downstream at validate time: a misspelt one is reported with a suggestion")
+    func fieldsDownstream() throws {
+        var registry = StageRegistry.builtin
+        registry.register(CollectSink<FieldRecord>.self)
+        let text = """
+        {"name": "v", "stages": [
+          {"id": "feed", "kind": "dxlink", "config": {"simulate": {}, "symbols": ["SPY"], "events": ["Trade"]}},
+          {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
+          {"id": "metrics", "kind": "market_metrics", "from": "decode", "config": {"client_secret": "s", "refresh_token": "r"}},
+          {"id": "screen", "kind": "filter", "from": "metrics", "config": {"expression": "iv_rnak > 0.5 and price > 1"}},
+          {"id": "out", "kind": "collect", "from": "screen"}
+        ]}
+        """
+        do {
+            _ = try TestPipeline(text, registry: registry).plan()
+            Issue.record("a misspelt metric passed validation")
+        } catch {
+            #expect(error.diagnostics.count == 1)
+            #expect(error.diagnostics.first.map { "\($0)".contains("iv_rnak") && "\($0)".contains("iv_rank") } == true)
+        }
+        let good = text.replacingOccurrences(of: "iv_rnak", with: "iv_rank")
+        #expect(try TestPipeline(good, registry: registry).plan().stages.count == 5)
+    }
+}
