@@ -48,13 +48,16 @@ public enum MarketDataBenchmark {
         return Double(decoded) / max(1e-9, elapsed.seconds)
     }
 
-    /// Runs simulator (flood, in process) → WebSocket over loopback → `dxlink` → `dxlink_decode` → `null`
-    /// until `events` events are decoded; events/s.
-    public static func endToEnd(events: Int, registry: StageRegistry) async throws -> Double {
+    /// Runs simulator → WebSocket over loopback → `dxlink` → `dxlink_decode` → `null` until `events`
+    /// events are decoded; events/s. With `url`, the client connects to a simulator already running
+    /// there (e.g. `sluice simulate --flood` in another process); without, it starts one in this process.
+    public static func endToEnd(events: Int, registry: StageRegistry, url: String? = nil) async throws -> Double {
         let symbols = (0..<100).map { "\"SYM\($0)\"" }.joined(separator: ",")
+        let source = url.map { #""url": "\#($0)", "token": "bench""# }
+            ?? #""simulate": {"max_events": \#(events), "events_per_frame": 100}"#
         let text = """
         {"name": "bench-e2e", "stages": [
-          {"id": "feed", "kind": "dxlink", "config": {"simulate": {"max_events": \(events), "events_per_frame": 100},
+          {"id": "feed", "kind": "dxlink", "config": {\(source),
              "symbols": [\(symbols)], "events": ["Quote"]}},
           {"id": "decode", "kind": "dxlink_decode", "from": "feed", "config": {"feed_status": false}},
           {"id": "sink", "kind": "null", "from": "decode"}

@@ -10,8 +10,9 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: """
             Scenarios: filter (generate → filter → null), chain (generate → pass ×3 → null, block
             queues), csv and sqlite (generate → the sink, writing a temporary file; rows per second),
-            decode (100-Quote COMPACT frames decoded on one core) and e2e (simulator flood → WebSocket
-            over loopback → dxlink → dxlink_decode → null, all in this process).
+            decode (100-Quote COMPACT frames decoded on one core), e2e (simulator flood → WebSocket over
+            loopback → dxlink → dxlink_decode → null, all in this process) and e2e-process (the same with
+            the simulator in a separate `sluice simulate --flood` process).
             Build in release mode for meaningful numbers: swift run -c release sluice bench
             """
     )
@@ -28,7 +29,7 @@ struct BenchCommand: AsyncParsableCommand {
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
-        let names = PipelineBenchmark.scenarios.map(\.name) + ["csv", "sqlite", "decode", "e2e"]
+        let names = PipelineBenchmark.scenarios.map(\.name) + ["csv", "sqlite", "decode", "e2e", "e2e-process"]
         if let scenario, !names.contains(scenario) {
             throw ValidationError("unknown scenario \"\(scenario)\"; expected one of: " + names.joined(separator: ", "))
         }
@@ -78,13 +79,15 @@ struct BenchCommand: AsyncParsableCommand {
             ("decode", "100-Quote COMPACT frames → FeedDecoder (one core)", { MarketDataBenchmark.decode(events: events) }),
             ("e2e", "simulate flood → WebSocket (loopback) → dxlink → dxlink_decode → null",
              { try await MarketDataBenchmark.endToEnd(events: min(events, 5_000_000), registry: Sluice.registry) }),
+            ("e2e-process", "sluice simulate --flood (own process) → WebSocket (loopback) → dxlink → dxlink_decode → null",
+             { try await Self.endToEndWithSimulatorProcess(events: min(events, 5_000_000)) }),
         ]
         for (name, shape, body) in marketData where scenario == nil || scenario == name {
             var rates: [Double] = []
             for _ in 0..<runs { rates.append(try await body()) }
             rates.sort()
             print("\(name.padding(6))  \(shape)")
-            print("        \(name == "e2e" ? min(events, 5_000_000) : events) events × \(runs) runs: best \(mps(rates.last!)) M events/s, median \(mps(rates[rates.count / 2])) M events/s")
+            print("        \(name.hasPrefix("e2e") ? min(events, 5_000_000) : events) events × \(runs) runs: best \(mps(rates.last!)) M events/s, median \(mps(rates[rates.count / 2])) M events/s")
         }
     }
 
@@ -96,4 +99,29 @@ struct BenchCommand: AsyncParsableCommand {
 
 extension String {
     func padding(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}
+
+extension BenchCommand {
+    /// Starts `sluice simulate --flood` as a child process, reads its URL, and measures the client alone.
+    static func endToEndWithSimulatorProcess(events: Int) async throws -> Double {
+        let simulator = Process()
+        simulator.executableURL = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        simulator.arguments = ["simulate", "--flood", "--events-per-frame", "100", "--max-events", String(events + 1000)]
+        let output = Pipe()
+        simulator.standardOutput = output
+        simulator.standardError = FileHandle.nullDevice
+        try simulator.run()
+        defer {
+            simulator.terminate()
+            simulator.waitUntilExit()
+        }
+        // The first line is "DXLink simulator listening on ws://HOST:PORT".
+        var line = Data()
+        while !line.contains(0x0A), let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty { line.append(byte) }
+        guard let url = String(decoding: line, as: UTF8.self).split(separator: " ").last.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }),
+              url.hasPrefix("ws://") else {
+            throw ValidationError("the simulator process did not print its URL")
+        }
+        return try await MarketDataBenchmark.endToEnd(events: events, registry: Sluice.registry, url: url)
+    }
 }
