@@ -72,7 +72,7 @@ extension SessionLoopbackTests {
         try await DXLinkSimulator.withRunning(simConfig) { sim in
             var config = DXLinkClientConfiguration(subscriptions: [FeedSubscription(type: "Quote", symbol: "AAPL")])
             config.keepaliveInterval = .milliseconds(100)
-            config.silenceTimeout = .milliseconds(400)
+            config.silenceTimeout = .seconds(2)  // far above the 50 ms server keepalive, even on a loaded machine
             let probe = SessionProbe(url: sim.url, configuration: config)
             let frames = try await probe.run { it in
                 let frames = await it.collect(untilState: .subscribed)
@@ -121,7 +121,7 @@ extension SessionLoopbackTests {
         simConfig.faults.connections = 1
         try await DXLinkSimulator.withRunning(simConfig) { sim in
             var config = DXLinkClientConfiguration(subscriptions: [FeedSubscription(type: "Quote", symbol: "AAPL")])
-            config.silenceTimeout = .milliseconds(300)
+            config.silenceTimeout = .seconds(1)
             let probe = SessionProbe(url: sim.url, configuration: config)
             let frames = try await probe.run { it in await it.collect(untilState: .subscribed, count: 2) }
             let disconnect = frames.compactMap(\.status).first { $0.state == .disconnected }
