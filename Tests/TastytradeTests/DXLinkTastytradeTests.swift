@@ -80,7 +80,7 @@ struct MetricsPipelineTests {
                      "symbols": ["AAPL", "MSFT", "ZZZ"], "events": ["Trade"]}},
                   {"id": "decode", "kind": "dxlink_decode", "from": "feed", "config": {"feed_status": false}},
                   {"id": "metrics", "kind": "market_metrics", "from": "decode",
-                   "config": {"base_url": "\(server.url)", "client_secret": "s", "refresh_token": "r", "max_wait": "2s"}},
+                   "config": {"base_url": "\(server.url)", "client_secret": "s", "refresh_token": "r", "max_wait": "60s"}},
                   {"id": "high", "kind": "filter", "from": "metrics", "config": {"expression": "iv_rank > 0.5"}},
                   {"id": "out", "kind": "collect", "from": "high"},
                   {"id": "all", "kind": "collect", "from": "metrics"}

@@ -105,7 +105,8 @@ struct MarketMetricsStageTests {
     func unknownSymbols() async throws {
         let fake = FakeTastytrade()
         try await LoopbackHTTPServer.withRunning(respond: { r, n in fake.respond(r, n) { .init(body: metricsBody(for: $0.uri) { $0 != "NOPE" }) } }) { server in
-            let driver = try MetricsStageDriver(server, clock: SystemClock())
+            // A long max_wait: the batch waits for the fetch to settle, however loaded the machine is.
+            let driver = try MetricsStageDriver(server, clock: SystemClock(), extra: #", "max_wait": "60s""#)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await driver.run() }
                 let out = try await driver.send(["SPY", "NOPE"])
