@@ -65,7 +65,6 @@ public struct AlertEngine: Sendable {
     private var states: [Key: SymbolState] = [:]
     /// When the feed went down, if it is down.
     private var feedDownSince: Int64?
-    private var feedSeen = false
     /// The counts so far.
     public private(set) var statistics = Statistics()
 
@@ -104,7 +103,7 @@ public struct AlertEngine: Sendable {
         }
         let symbol: String
         if case .string(let s) = record[field: "symbol"] { symbol = s } else { symbol = "" }
-        let time = Self.time(of: record) ?? clock
+        let time = record.recordTime?.millisecondsSinceEpoch ?? clock
         for index in rules.indices {
             if rules[index].condition != nil, !rules[index].condition!.matches(record) {
                 if case .when = rules[index].trigger { rearm(Key(rule: index, symbol: symbol)) }
@@ -206,7 +205,6 @@ public struct AlertEngine: Sendable {
 
     private mutating func feedChanged(_ record: some Record, now: Int64) {
         guard case .string(let state) = record[field: "state"] else { return }
-        feedSeen = true
         switch state {
         case "disconnected", "reconnecting":
             if feedDownSince == nil { feedDownSince = now }
@@ -241,13 +239,6 @@ public struct AlertEngine: Sendable {
         let message = AlertFormat.fill(rule.message, rule: rule.id, symbol: symbol, value: value, level: level, field: rule.field, record: record)
         out.append(Alert(rule: rule.id, kind: rule.trigger.kind, symbol: symbol, time: Timestamp(millisecondsSinceEpoch: time),
                          value: value, severity: rule.severity, message: message))
-    }
-
-    static func time(of record: some Record) -> Int64? {
-        for name in ["time", "start"] {
-            if case .time(let t) = record[field: name], t.nanosecondsSinceEpoch > 0 { return t.millisecondsSinceEpoch }
-        }
-        return nil
     }
 
     static func defaultMessage(_ trigger: Trigger) -> String {

@@ -30,6 +30,11 @@ public struct WebhookConfiguration: Decodable, Sendable {
         case deadLetter = "dead_letter"
     }
 
+    /// The retry policy these settings describe.
+    var retry: RetryPolicy {
+        RetryPolicy(maxAttempts: maxAttempts, initialBackoff: initialBackoff.duration, maxBackoff: maxBackoff.duration)
+    }
+
     static let spec = ConfigSpec([
         ConfigField("url", .string, doc: "Where alerts are POSTed as JSON (http:// or https://)."),
         ConfigField("headers", .map(.string), default: .object(JSONObject()), secret: true, doc: "Extra request headers, e.g. {\"Authorization\": \"Bearer ${HOOK_TOKEN}\"}."),
@@ -80,10 +85,8 @@ struct WebhookNotifier: Sendable {
                 lastProblem = Self.describe(error)
             }
             guard attempt < configuration.maxAttempts else { break }
-            let ceiling = min(configuration.initialBackoff.duration * (1 << min(attempt - 1, 20)), configuration.maxBackoff.duration)
-            let jittered = Duration.nanoseconds(Int64.random(in: 0...max(ceiling.nanoseconds, 1)))
             do {
-                try await clock.sleep(for: retryAfter.map { min($0, configuration.maxBackoff.duration) } ?? jittered)
+                try await clock.sleep(for: configuration.retry.delay(afterAttempt: attempt, retryAfter: retryAfter))
             } catch {
                 return .deadLettered(reason: "cancelled after \(lastProblem)")
             }

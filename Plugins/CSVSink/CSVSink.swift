@@ -129,14 +129,23 @@ public struct CSVSink<Element: Record>: RecordGenericStage {
 
 /// The open files of one `csv` stage, with their buffers, columns and sizes.
 struct CSVFiles {
-    struct OpenFile {
-        var fd: Int32
+    /// One open file. A reference, so a row costs one dictionary lookup by path, not one per field.
+    final class OpenFile {
+        let fd: Int32
         var columns: [String]
         var buffer: [UInt8] = []
         var size: Int
-        var day: String
+        let day: String
         var lastUse: UInt64
         var mappings: [ObjectIdentifier: [Int?]?] = [:]
+
+        init(fd: Int32, columns: [String], size: Int, day: String, lastUse: UInt64) {
+            self.fd = fd
+            self.columns = columns
+            self.size = size
+            self.day = day
+            self.lastUse = lastUse
+        }
     }
 
     let append: Bool
@@ -167,26 +176,26 @@ struct CSVFiles {
     /// Buffers one row; `false` when the record does not fit the file's columns.
     mutating func write(_ record: some Record, to path: String, now: Timestamp) throws -> Bool {
         uses += 1
-        if files[path] == nil { try open(path, firstRecord: record, now: now) }
+        let file = try files[path] ?? open(path, firstRecord: record, now: now)
         let schema = record.schema
         let key = ObjectIdentifier(schema)
         let mapping: [Int?]?
-        if let known = files[path]!.mappings[key] {
+        if let known = file.mappings[key] {
             mapping = known
         } else {
-            let columns = files[path]!.columns
+            let columns = file.columns
             let indices = columns.map { schema.index(of: $0) }
             // The record fits when it has every column of the file (extra ones are not the file's), or
             // when the file has every column of the record; anything else is another record type.
             let names = Set(schema.columnNames)
             let fits = fixedColumns != nil || columns.allSatisfy(names.contains) || names.isSubset(of: columns)
             mapping = fits ? indices : nil
-            files[path]!.mappings[key] = .some(mapping)
+            file.mappings[key] = .some(mapping)
         }
         guard let mapping else { return false }
-        files[path]!.lastUse = uses
-        encoding.appendRow(record, indices: mapping, to: &files[path]!.buffer)
-        if rotate == "size", files[path]!.size + files[path]!.buffer.count >= maxBytes { try flush(path) }
+        file.lastUse = uses
+        encoding.appendRow(record, indices: mapping, to: &file.buffer)
+        if rotate == "size", file.size + file.buffer.count >= maxBytes { try flush(path) }
         return true
     }
 
@@ -197,7 +206,7 @@ struct CSVFiles {
 
     /// Writes every buffer.
     mutating func flushAll() throws {
-        for path in files.keys.sorted() where !files[path]!.buffer.isEmpty { try flush(path) }
+        for (path, file) in files.sorted(by: { $0.key < $1.key }) where !file.buffer.isEmpty { try flush(path) }
     }
 
     /// Closes and renames the files opened on an earlier UTC day.
@@ -219,19 +228,18 @@ struct CSVFiles {
     }
 
     private mutating func flush(_ path: String) throws {
-        guard var file = files[path] else { return }
+        guard let file = files[path] else { return }
         try FileOutput.writeAll(file.fd, file.buffer, path: path)
         if doFsync { _ = Foundation.fsync(file.fd) }
         file.size += file.buffer.count
         file.buffer.removeAll(keepingCapacity: true)
-        files[path] = file
         if rotate == "size", file.size >= maxBytes {
             closeFile(path)
             try rename(path, suffix: Self.compactTime(.now))
         }
     }
 
-    private mutating func open(_ path: String, firstRecord: some Record, now: Timestamp) throws {
+    private mutating func open(_ path: String, firstRecord: some Record, now: Timestamp) throws -> OpenFile {
         if files.count >= maxOpen, let oldest = files.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
             try flush(oldest)
             closeFile(oldest)
@@ -241,17 +249,16 @@ struct CSVFiles {
         opened.insert(path)
         let fd = try FileOutput.open(path, append: !replace)
         let size = Int(lseek(fd, 0, SEEK_END))
-        var columns = fixedColumns ?? firstRecord.schema.columnNames
-        var file = OpenFile(fd: fd, columns: columns, size: max(size, 0), day: now.utcDate, lastUse: uses)
+        let file = OpenFile(fd: fd, columns: fixedColumns ?? firstRecord.schema.columnNames, size: max(size, 0), day: now.utcDate, lastUse: uses)
         if size > 0 {
             if fixedColumns == nil, let existing = Self.headerLine(of: path), !existing.isEmpty {
-                columns = encoding.parseLine(existing)
-                file.columns = columns
+                file.columns = encoding.parseLine(existing)
             }
         } else if header {
-            encoding.appendHeader(columns, to: &file.buffer)
+            encoding.appendHeader(file.columns, to: &file.buffer)
         }
         files[path] = file
+        return file
     }
 
     private mutating func closeFile(_ path: String) {

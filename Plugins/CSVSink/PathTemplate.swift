@@ -48,18 +48,10 @@ public struct PathTemplate: Sendable, CustomStringConvertible {
             case .type: path += record.schema.recordType
             case .symbol:
                 if case .string(let s) = record[field: "symbol"], !s.isEmpty { path += Self.fileSafe(s) } else { path += "_" }
-            case .date: path += Self.time(of: record, now: now).utcDate
+            case .date: path += (record.recordTime ?? now).utcDate
             }
         }
         return path
-    }
-
-    /// The record's own time (`time`, else `start`), or `now` when it has none.
-    static func time(of record: some Record, now: Timestamp) -> Timestamp {
-        for name in ["time", "start"] {
-            if case .time(let t) = record[field: name], t.nanosecondsSinceEpoch > 0 { return t }
-        }
-        return now
     }
 
     /// Replaces characters that do not belong in a file name (`/ESZ25:XCME` becomes `_ESZ25_XCME`).

@@ -83,9 +83,6 @@ public struct ReconnectPolicy: Sendable, Hashable {
 
     /// The delay before attempt `attempt` (1-based): uniform in [0, min(max, initial × 2^(attempt-1))].
     public func delay(attempt: Int, using rng: inout some RandomNumberGenerator) -> Duration {
-        let cap = min(maxDelay.seconds, initialDelay.seconds * pow2(min(attempt - 1, 40)))
-        return .nanoseconds(Int64(Double.random(in: 0...cap, using: &rng) * 1e9))
+        Backoff(initial: initialDelay, cap: maxDelay).delay(attempt: attempt, using: &rng)
     }
-
-    private func pow2(_ n: Int) -> Double { Double(1 << n) }
 }

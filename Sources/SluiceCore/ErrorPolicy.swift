@@ -48,9 +48,8 @@ public struct RestartPolicy: Hashable, Sendable {
 
     /// The upper bound of the backoff before restart number `attempt` (from 1); the wait is drawn
     /// uniformly from zero to this bound ("full jitter").
-    public func backoffCeiling(attempt: Int) -> Duration {
-        let factor = Double(1 << min(max(attempt - 1, 0), 30))
-        let ns = min(Double(initialBackoff.nanoseconds) * factor, Double(maxBackoff.nanoseconds))
-        return .nanoseconds(Int64(ns))
-    }
+    public func backoffCeiling(attempt: Int) -> Duration { backoff.ceiling(attempt: attempt) }
+
+    /// The backoff between restarts.
+    public var backoff: Backoff { Backoff(initial: initialBackoff, cap: maxBackoff) }
 }

@@ -95,6 +95,14 @@ extension Record {
     public static var declaredFields: [Column]? { nil }
     public static var eventKinds: [String]? { nil }
 
+    /// The record's own time: its `time` column, else its `start` column (candles), when set (non-zero).
+    public var recordTime: Timestamp? {
+        for name in ["time", "start"] {
+            if case .time(let t) = self[field: name], t.nanosecondsSinceEpoch > 0 { return t }
+        }
+        return nil
+    }
+
     /// The value of the field called `name`, or `.null` when the record has no such field.
     public subscript(field name: String) -> FieldValue {
         guard let i = schema.index(of: name) else { return .null }

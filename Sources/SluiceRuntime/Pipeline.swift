@@ -216,8 +216,8 @@ public final class Pipeline: Sendable {
                 if let max = restart.maxRestarts, attempt > max {
                     throw PipelineFailure(stageID: node.stage.id, kind: node.stage.kind, message: "\(message) (gave up after \(max) restarts)")
                 }
-                let ceiling = restart.backoffCeiling(attempt: attempt)
-                let wait = Duration.nanoseconds(Int64.random(in: 0...max(ceiling.nanoseconds, 1)))
+                var rng = SystemRandomNumberGenerator()
+                let wait = restart.backoff.delay(attempt: attempt, using: &rng)
                 logger.warning("stage failed; restarting", metadata: [
                     "stage": "\(node.stage.id)", "error": "\(message)", "attempt": "\(attempt)", "backoff": "\(DurationText.format(wait))",
                 ])

@@ -31,9 +31,6 @@ final class AccessTokens: Sendable {
     /// How many refreshes have been made.
     var refreshCount: Int { state.withLock { $0.refreshes } }
 
-    /// Every access token handed out so far that is still current (for redaction).
-    var currentValue: String? { state.withLock { $0.current?.value } }
-
     /// A valid access token. With `rejected`, that token was refused: a new one is fetched unless another
     /// caller already replaced it.
     func token(rejected: String? = nil) async throws -> String {

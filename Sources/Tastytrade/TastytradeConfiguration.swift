@@ -1,4 +1,4 @@
-import SluiceCore
+public import SluiceCore
 
 /// The OAuth credentials of a tastytrade API client: the client secret and a refresh token (which does
 /// not expire). Never printed.

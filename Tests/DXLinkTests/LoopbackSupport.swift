@@ -75,13 +75,4 @@ func decodeAll(_ frames: [DXLinkFrame]) -> (events: [MarketEvent], statistics: F
     return (events, decoder.statistics)
 }
 
-/// Waits until `condition` holds, checking every few milliseconds, for at most `limit`; a condition
-/// wait, not a timing assumption.
-func eventually(_ limit: Duration = .seconds(20), _ condition: () -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now.advanced(by: limit)
-    while !condition() {
-        if ContinuousClock.now > deadline { return false }
-        try await Task.sleep(for: .milliseconds(5))
-    }
-    return true
-}
+

@@ -1,6 +1,7 @@
 import DXLink
 import MarketData
 import SluiceCore
+import SluiceTesting
 import Testing
 
 @Suite("DXLink session against the simulator over loopback WebSockets")

@@ -154,10 +154,10 @@ struct CSVSinkTests {
             try await queue.send([SampleRow(symbol: "SPY", time: clock.now, price: 1, size: 1, note: "", flag: true)])
             await clock.waitForSleepers(1)
             #expect(readText(path).isEmpty, "nothing is written before the flush interval")
-            try await eventually {
+            #expect(try await eventually {
                 clock.advance(by: .seconds(1))
                 return readText(path) == "symbol,time,price,size,note,flag\n" + "SPY,2023-11-14T22:13:20.000Z,1,1,,true\n"
-            }
+            })
             queue.finishProducing()
             try await group.waitForAll()
         }
@@ -176,10 +176,10 @@ extension CSVSinkTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await stage.run(input: Inbound(queue: queue), output: Outbound(queues: [])) }
             try await queue.send([SampleRow(symbol: "D1", time: clock.now, price: 1, size: 1, note: "", flag: true)])
-            try await eventually {
+            #expect(try await eventually {
                 clock.advance(by: .seconds(600))
                 return FileManager.default.fileExists(atPath: "\(dir)/daily.2023-11-14.csv")
-            }
+            })
             try await queue.send([SampleRow(symbol: "D2", time: clock.now, price: 2, size: 1, note: "", flag: true)])
             queue.finishProducing()
             try await group.waitForAll()
@@ -188,13 +188,4 @@ extension CSVSinkTests {
         let today = readText(path)
         #expect(today.hasPrefix("symbol,time,price,size,note,flag\nD2,"))
     }
-}
-
-/// Waits until `condition` holds, yielding between checks (no sleeping for timing).
-func eventually(_ condition: () -> Bool) async throws {
-    for _ in 0..<200_000 {
-        if condition() { return }
-        await Task.yield()
-    }
-    Issue.record("condition never held")
 }

@@ -152,7 +152,7 @@ struct MarketMetricsStageTests {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await driver2.run() }
                 _ = try await driver2.send(["AAPL"])  // max_wait 0: passes at once, fetched meanwhile
-                try await eventuallyAsync { try await driver2.send(["AAPL"]).first?[field: "metrics_status"] == .string("fresh") }
+                #expect(try await eventually { try await driver2.send(["AAPL"]).first?[field: "metrics_status"] == .string("fresh") })
                 modeBox.set(2)
                 clock.advance(by: .seconds(61))
                 let stale = try await driver2.send(["AAPL"])
@@ -175,15 +175,6 @@ final class ModeBox: Sendable {
     init(mode: Int) { state = Mutex(mode) }
     var value: Int { state.withLock { $0 } }
     func set(_ v: Int) { state.withLock { $0 = v } }
-}
-
-/// Repeats `condition` (which does real work each time) until it holds.
-func eventuallyAsync(_ condition: () async throws -> Bool) async throws {
-    for _ in 0..<10_000 {
-        if try await condition() { return }
-        await Task.yield()
-    }
-    Issue.record("condition never held")
 }
 
 @Suite("market_metrics validation")

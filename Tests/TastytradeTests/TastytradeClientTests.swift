@@ -248,9 +248,13 @@ struct ResilienceTests {
     @Test("retry delays grow exponentially under full jitter, are capped, and Retry-After wins")
     func retryDelays() {
         let policy = RetryPolicy(maxAttempts: 5, initialBackoff: .milliseconds(100), maxBackoff: .seconds(1))
-        let ceilings = (1...6).map { policy.delay(afterAttempt: $0, retryAfter: nil, random: { $0.upperBound }) }
+        let ceilings = (1...6).map { policy.backoff.ceiling(attempt: $0) }
         #expect(ceilings == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)])
-        #expect(policy.delay(afterAttempt: 1, retryAfter: nil, random: { $0.lowerBound }) == .zero)
+        var rng = SystemRandomNumberGenerator()
+        for attempt in 1...6 {
+            let delay = policy.delay(afterAttempt: attempt, retryAfter: nil, using: &rng)
+            #expect(delay >= .zero && delay <= ceilings[attempt - 1], "full jitter: from zero to the ceiling")
+        }
         #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(5)) == .seconds(1), "capped")
         #expect(policy.delay(afterAttempt: 1, retryAfter: .milliseconds(300)) == .milliseconds(300))
     }
