@@ -54,6 +54,7 @@ let package = Package(
                 "SluiceCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -148,6 +149,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -167,6 +169,7 @@ let package = Package(
         .testTarget(
             name: "SluiceRuntimeTests",
             dependencies: [
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 "SluiceCore", "SluiceRuntime", "SluiceTesting", "BuiltinStages", "SluiceStages",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],

@@ -79,7 +79,7 @@ struct WebhookNotifier: Sendable {
                 lastProblem = "HTTP \(status)"
                 guard status == 429 || status >= 500 else { return .deadLettered(reason: lastProblem) }
                 if let text = response.headers.first(name: "Retry-After"), let seconds = Double(text), seconds >= 0 {
-                    retryAfter = .milliseconds(Int64(seconds * 1000))
+                    retryAfter = Duration.clampedSeconds(seconds)
                 }
             } catch {
                 lastProblem = Self.describe(error)

@@ -19,26 +19,44 @@ public struct BarPeriod: Hashable, Sendable, CustomStringConvertible {
     /// The text it was written as, e.g. `5m` (used as the bar's `period`).
     public let text: String
 
-    /// Parses `text`; `nil` when it is not a count followed by one of `s m h d w t v`.
+    /// The longest time period: 366 days.
+    public static let maximumMilliseconds: Int64 = 366 * 86_400_000
+    /// The most events in a tick bar.
+    public static let maximumTicks: Int64 = 1_000_000_000
+    /// The most volume in a volume bar.
+    public static let maximumVolume: Double = 1e15
+    /// What a period may be, for messages.
+    public static let expected = "a period like \"1s\", \"1m\", \"4h\", \"1d\" (time, at most 366d), \"100t\" (ticks, at most 1000000000) or \"5000v\" (volume, at most 1e15)"
+
+    /// Parses `text`; `nil` when it is not a count followed by one of `s m h d w t v`, or when the count
+    /// is out of range (time from 1 ms to 366 days, ticks a whole number up to 10⁹, volume up to 10¹⁵).
+    /// Every conversion is checked: no text can trap.
     public init?(_ text: String) {
         let digits = text.prefix { $0.isNumber || $0 == "." }
         let unit = text.dropFirst(digits.count)
-        let count = digits.isEmpty ? 1 : (Double(digits) ?? 0)
-        guard count > 0, count.isFinite else { return nil }
-        let second: Int64 = 1000
+        guard let count = digits.isEmpty ? 1 : Double(digits), count > 0, count.isFinite else { return nil }
+        let unitMilliseconds: Double
         switch unit {
-        case "s": kind = .time(milliseconds: Int64((count * Double(second)).rounded()))
-        case "m": kind = .time(milliseconds: Int64((count * Double(60 * second)).rounded()))
-        case "h": kind = .time(milliseconds: Int64((count * Double(3600 * second)).rounded()))
-        case "d": kind = .time(milliseconds: Int64((count * Double(86_400 * second)).rounded()))
-        case "w": kind = .time(milliseconds: Int64((count * Double(7 * 86_400 * second)).rounded()))
+        case "s": unitMilliseconds = 1000
+        case "m": unitMilliseconds = 60_000
+        case "h": unitMilliseconds = 3_600_000
+        case "d": unitMilliseconds = 86_400_000
+        case "w": unitMilliseconds = 7 * 86_400_000
         case "t":
-            guard count == count.rounded() else { return nil }
-            kind = .ticks(Int64(count))
-        case "v": kind = .volume(count)
+            guard count == count.rounded(), count <= Double(Self.maximumTicks), let n = Int64(exactly: count) else { return nil }
+            kind = .ticks(n)
+            self.text = text
+            return
+        case "v":
+            guard count <= Self.maximumVolume else { return nil }
+            kind = .volume(count)
+            self.text = text
+            return
         default: return nil
         }
-        if case .time(let ms) = kind, ms <= 0 { return nil }
+        let ms = (count * unitMilliseconds).rounded()
+        guard ms >= 1, ms <= Double(Self.maximumMilliseconds), let exact = Int64(exactly: ms) else { return nil }
+        kind = .time(milliseconds: exact)
         self.text = text
     }
 

@@ -74,7 +74,7 @@ public struct CandlesStage: Stage {
 
         public static var spec: ConfigSpec {
             ConfigSpec([
-                ConfigField("periods", .array(.custom("period", expected: "a period like \"1s\", \"1m\", \"4h\", \"1d\", \"100t\" (ticks) or \"5000v\" (volume)") { v in
+                ConfigField("periods", .array(.custom("period", expected: BarPeriod.expected) { v in
                     v.stringValue.flatMap(BarPeriod.init) != nil
                 }, minCount: 1), doc: "Periods to build at once: s, m, h, d, w (time), t (ticks), v (volume)."),
                 ConfigField("price", .oneOf(CandleBuilder.PriceSource.allCases.map(\.rawValue)), default: .string("last"), doc: "last (trades) or bid, ask, mid (quotes)."),

@@ -27,7 +27,7 @@ public struct DXLinkSourceStage: Stage {
 
         static let spec = ConfigSpec([
             ConfigField("symbols", .array(.string, minCount: 1), doc: "Symbols to build candle subscriptions for."),
-            ConfigField("periods", .array(.custom("candle period", expected: "a period like \"1m\", \"5m\", \"1h\" or \"1d\"") { v in
+            ConfigField("periods", .array(.custom("candle period", expected: "a period like \"1m\", \"5m\", \"1h\" or \"1d\" (at most 366d)") { v in
                 v.stringValue.map { CandleSymbol(base: "X", period: $0).periodDuration != nil } ?? false
             }, minCount: 1), doc: "Candle periods (s, m, h, d, w units)."),
             ConfigField("from", .duration, default: .string("1d"), doc: "History to request, as a duration before now."),

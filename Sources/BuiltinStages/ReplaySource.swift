@@ -36,6 +36,9 @@ public struct ReplaySource: Stage {
     }
 
     public static let kind = "replay"
+    /// Frame times a recording may hold: microseconds since 1970, up to the last that fits a ``Timestamp``
+    /// (the year 2262).
+    static let validMicroseconds: ClosedRange<Int64> = 0...(Int64.max / 1000)
     public static let summary = "Replays a recording of DXLink frames, at the recorded pace × speed or as fast as possible."
 
     let configuration: Configuration
@@ -79,6 +82,10 @@ public struct ReplaySource: Stage {
                 context.skip("\(path):\(lineNumber): a frame needs \"t\" and \"epoch\"")
                 continue
             }
+            guard Self.validMicroseconds.contains(t) else {
+                context.skip("\(path):\(lineNumber): \"t\" \(t) is out of range; expected microseconds since 1970 from 0 to \(Self.validMicroseconds.upperBound)")
+                continue
+            }
             let time = Timestamp(nanosecondsSinceEpoch: t * 1000)
             let frame: DXLinkFrame
             if let text = object["frame"]?.stringValue {
@@ -96,7 +103,10 @@ public struct ReplaySource: Stage {
             if let speed = configuration.speed {
                 let first = firstTime ?? time
                 firstTime = first
-                let due = start.advanced(by: .nanoseconds(Int64(Double(time.nanosecondsSinceEpoch - first.nanosecondsSinceEpoch) / speed)))
+                // In Double: the gap between two frame times, divided by a small speed, need not fit
+                // in Int64 nanoseconds; a wait that long is clamped (about 292 years), never a trap.
+                let gap = Double(time.nanosecondsSinceEpoch) - Double(first.nanosecondsSinceEpoch)
+                let due = start.advanced(by: Duration.clampedSeconds(gap / speed / 1e9))
                 if due > context.clock.now {
                     if !batch.isEmpty { try await output.send(batch); batch.removeAll(keepingCapacity: true) }
                     guard try await context.sleep(until: due) else { break }

@@ -170,7 +170,7 @@ public struct DXLinkClientStateMachine: Sendable {
         lastInbound = now
         switch message {
         case .setup(let timeout, _):
-            if let timeout, timeout > 0 { serverKeepaliveTimeout = .milliseconds(Int64(timeout * 1000)) }
+            if let timeout, let d = Duration.checkedSeconds(timeout), d > .zero { serverKeepaliveTimeout = d }
             return []
         case .authState(let authorized):
             return authState(authorized: authorized, now: now)

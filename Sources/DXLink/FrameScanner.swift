@@ -310,25 +310,47 @@ public struct FrameScanner: ~Copyable {
         return .number(v)
     }
 
+    /// The deepest nesting of arrays and objects ``skipValue()`` accepts inside the value it skips.
+    /// No DXLink message nests more than a few levels; a frame that does is malformed.
+    public static let maximumSkipDepth = 64
+
     /// Skips one value of any kind, nested arrays and objects included.
+    ///
+    /// Iterative, so no frame can exhaust the stack: it keeps the open containers as bits of one word
+    /// and throws "nested too deeply" past ``maximumSkipDepth`` levels.
     public mutating func skipValue() throws(FrameScanError) {
-        guard let b = peek() else { throw FrameScanError("unexpected end of frame", at: position) }
-        switch b {
-        case UInt8(ascii: "["):
-            position += 1
-            if consume(UInt8(ascii: "]")) { return }
-            repeat { try skipValue() } while try nextElement(closing: UInt8(ascii: "]"))
-        case UInt8(ascii: "{"):
-            position += 1
-            if consume(UInt8(ascii: "}")) { return }
-            repeat {
-                _ = try readKey()
-                try skipValue()
-            } while try nextElement(closing: UInt8(ascii: "}"))
-        case UInt8(ascii: "\""):
-            _ = try readStringRange()
-        default:
-            _ = try readScalar()
+        var depth = 0
+        var objects: UInt64 = 0  // bit n: the container at depth n + 1 is an object
+        while true {
+            // A value starts here.
+            guard let b = peek() else { throw FrameScanError("unexpected end of frame", at: position) }
+            switch b {
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                let isObject = b == UInt8(ascii: "{")
+                position += 1
+                if consume(isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) { break }
+                guard depth < Self.maximumSkipDepth else {
+                    throw FrameScanError("nested too deeply (limit \(Self.maximumSkipDepth))", at: position - 1)
+                }
+                if isObject { objects |= 1 << UInt64(depth) } else { objects &= ~(1 << UInt64(depth)) }
+                depth += 1
+                if isObject { _ = try readKey() }
+                continue
+            case UInt8(ascii: "\""):
+                _ = try readStringRange()
+            default:
+                _ = try readScalar()
+            }
+            // A value ended: close containers until one has another element.
+            while depth > 0 {
+                let isObject = objects & (1 << UInt64(depth - 1)) != 0
+                if try nextElement(closing: isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    if isObject { _ = try readKey() }
+                    break
+                }
+                depth -= 1
+            }
+            if depth == 0 { return }
         }
     }
 }

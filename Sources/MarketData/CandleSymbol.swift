@@ -35,8 +35,7 @@ public struct CandleSymbol: Sendable, Hashable, CustomStringConvertible {
         for c in period {
             if unit.isEmpty, c.isNumber || c == "." { digits.append(c) } else { unit.append(c) }
         }
-        let n = digits.isEmpty ? 1 : (Double(digits) ?? 0)
-        guard n > 0 else { return nil }
+        guard let n = digits.isEmpty ? 1 : Double(digits), n > 0, n.isFinite else { return nil }
         let seconds: Double
         switch unit {
         case "s": seconds = 1
@@ -46,8 +45,14 @@ public struct CandleSymbol: Sendable, Hashable, CustomStringConvertible {
         case "w": seconds = 7 * 86_400
         default: return nil
         }
-        return .milliseconds(Int64((n * seconds * 1000).rounded()))
+        // At most 366 days: longer is no candle period, and the conversion below stays in range.
+        let ms = (n * seconds * 1000).rounded()
+        guard ms >= 1, ms <= Self.maximumPeriodMilliseconds, let exact = Int64(exactly: ms) else { return nil }
+        return .milliseconds(exact)
     }
+
+    /// The longest time period with a duration: 366 days, in milliseconds.
+    public static let maximumPeriodMilliseconds: Double = 366 * 86_400_000
 
     public var description: String {
         "\(base){=\(([period] + attributes).joined(separator: ","))}"

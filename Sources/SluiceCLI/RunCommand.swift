@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 import SluiceCore
 import SluiceRuntime
 import Synchronization
@@ -58,58 +59,55 @@ struct RunCommand: AsyncParsableCommand {
         let pipeline = Pipeline(plan: plan, logger: logger)
         let drain = DurationText.parse(drainTimeout)!
         let showStatus = !noStatus && isatty(STDERR_FILENO) == 1
-        let finalReport = ReportBox()
-        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let service = PipelineService(pipeline)
+        let group = GroupHandle()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            // Listed first, so it is shut down last: a second signal still counts during the drain.
+            .init(service: SignalService(logger: logger, drain: drain) { await group.triggerGracefulShutdown() },
+                  successTerminationBehavior: .ignore, failureTerminationBehavior: .cancelGroup),
+        ]
+        if showStatus {
+            services.append(.init(service: StatusLineService(pipeline: pipeline), successTerminationBehavior: .ignore))
+        }
+        services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup))
+        var lifecycleLogger = logger
+        lifecycleLogger.logLevel = .warning
+        var configuration = ServiceGroupConfiguration(services: services, logger: lifecycleLogger)
+        // The drain deadline: past it the group cancels the pipeline, which ends `cancelled`.
+        configuration.maximumGracefulShutdownDuration = drain
+        let serviceGroup = ServiceGroup(configuration: configuration)
+        group.set(serviceGroup)
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    do {
-                        let r = try await pipeline.run()
-                        finalReport.value.withLock { $0 = r }
-                    } catch is PipelineFailure {
-                        finalReport.value.withLock { $0 = pipeline.report() }
-                    }
-                }
-                group.addTask {
-                    var count = 0
-                    for await signal in signals {
-                        count += 1
-                        if count == 1 {
-                            logger.notice("received \(signal); draining (send it again to exit at once)", metadata: ["drain_timeout": "\(DurationText.format(drain))"])
-                            pipeline.requestShutdown()
-                        } else {
-                            StatusLine.clear(if: showStatus)
-                            printError("received \(signal) again; exiting without draining")
-                            if !noSummary { printError(pipeline.report().table) }
-                            Foundation.exit(ExitStatus.runtimeFailure)
-                        }
-                    }
-                }
-                group.addTask {
-                    // The drain deadline: starts when shutdown is requested (by a signal or otherwise).
+        var secondSignal: SecondSignal?
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await serviceGroup.run() }
+                tasks.addTask {
+                    // The last resort, for a stage stuck in a system call that cancellation cannot reach:
+                    // once the drain deadline and a grace period for cancellation have passed, exit.
                     await pipeline.waitForShutdownRequest()
-                    try await Task.sleep(for: drain)
-                    // A stage stuck in a system call cannot be cancelled; the deadline must hold anyway.
+                    try await Task.sleep(for: drain + Self.cancellationGrace)
                     StatusLine.clear(if: showStatus)
-                    logger.error("drain did not finish within \(DurationText.format(drain)); exiting without waiting for the rest")
+                    logger.error("the pipeline did not stop within \(DurationText.format(drain + Self.cancellationGrace)) of the shutdown request; exiting without waiting for the rest")
                     if !noSummary { printError(pipeline.report().table) }
                     Foundation.exit(ExitStatus.runtimeFailure)
                 }
-                if showStatus {
-                    group.addTask {
-                        while true {
-                            try await Task.sleep(for: .seconds(1))
-                            StatusLine.show(pipeline.report())
-                        }
-                    }
-                }
-                // The pipeline task finishes first in every normal case.
-                try await group.next()
-                group.cancelAll()
+                try await tasks.next()
+                tasks.cancelAll()
             }
+        } catch let error as SecondSignal {
+            secondSignal = error
+        } catch is PipelineFailure {
+            // The report says failed and names the stage.
+        }
         StatusLine.clear(if: showStatus)
 
-        let result = finalReport.value.withLock { $0 } ?? pipeline.report()
+        let result = service.finalReport
+        if let secondSignal {
+            printError("received \(secondSignal.signal) again; stopped without draining")
+        } else if result.outcome == .cancelled, pipeline.isShuttingDown {
+            logger.error("drain did not finish within \(DurationText.format(drain)); the rest was cancelled")
+        }
         if !noSummary { printError(result.table) }
         if let path = report {
             let encoder = JSONEncoder()
@@ -126,11 +124,57 @@ struct RunCommand: AsyncParsableCommand {
         case .failed, .cancelled, .running: throw ExitCode(ExitStatus.runtimeFailure)
         }
     }
+
+    /// How long cancellation may take after the drain deadline before the run exits regardless.
+    static let cancellationGrace: Duration = .seconds(2)
 }
 
-/// Holds the final report across the run's child tasks.
-final class ReportBox: Sendable {
-    let value = Mutex<PipelineReport?>(nil)
+/// The run's service group, reachable from the services it runs (set once, before it runs).
+final class GroupHandle: Sendable {
+    private let group = Mutex<ServiceGroup?>(nil)
+
+    func set(_ group: ServiceGroup) { self.group.withLock { $0 = group } }
+
+    func triggerGracefulShutdown() async {
+        await group.withLock { $0 }?.triggerGracefulShutdown()
+    }
+}
+
+/// A second SIGINT/SIGTERM during the drain: stop at once.
+struct SecondSignal: Error {
+    var signal: UnixSignal
+}
+
+/// SIGINT and SIGTERM: the first starts the graceful drain, the second cancels the run.
+struct SignalService: Service {
+    let logger: Logger
+    let drain: Duration
+    let onFirst: @Sendable () async -> Void
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        var count = 0
+        for await signal in signals.cancelOnGracefulShutdown() {
+            count += 1
+            if count > 1 { throw SecondSignal(signal: signal) }
+            logger.notice("received \(signal); draining (send it again to stop at once)", metadata: ["drain_timeout": "\(DurationText.format(drain))"])
+            await onFirst()
+        }
+    }
+}
+
+/// The live status line, once a second while the pipeline runs and drains.
+struct StatusLineService: Service {
+    let pipeline: Pipeline
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: .seconds(1))
+                StatusLine.show(pipeline.report())
+            }
+        }
+    }
 }
 
 /// The live one-line status on a terminal: events/s, queue fill and drops.

@@ -11,6 +11,8 @@ import Synchronization
 /// - `drop_oldest`, `drop_newest` and `conflate` never suspend and count every event they discard.
 ///
 /// The queue finishes when every producer has called ``finishProducing()`` and the buffer is empty.
+/// Once the consumer has stopped (``closeConsumer()``), every `send` throws ``QueueClosedError``: a
+/// producer into a dead stage stops instead of counting drops.
 public final class BatchQueue<Element: Sendable>: Sendable {
     /// The most events the queue holds at once.
     public let capacity: Int
@@ -31,6 +33,8 @@ public final class BatchQueue<Element: Sendable>: Sendable {
         var count = 0
         var producers: Int
         var consumerGone = false
+        /// Waiters removed by `closeConsumer()` before they had suspended.
+        var closedWaiters = Set<UInt64>()
         var consumer: UnsafeContinuation<[Element]?, any Error>?
         var waiters = Deque<ProducerWaiter>()
         var nextWaiterID: UInt64 = 0
@@ -65,22 +69,32 @@ public final class BatchQueue<Element: Sendable>: Sendable {
     // MARK: Producing
 
     /// Sends a batch. Under `block` this suspends until the whole batch is queued; other policies return
-    /// at once. After the consumer has gone the events are counted as dropped.
+    /// at once.
     ///
-    /// - Throws: `CancellationError` if the task is cancelled while waiting.
+    /// - Throws: ``QueueClosedError`` once the consumer has stopped; `CancellationError` if the task is
+    ///   cancelled while waiting. Either way, what of the batch did not enter the queue is counted as
+    ///   abandoned (never as dropped: only a policy drops), so sent = received + queued + dropped +
+    ///   conflated + abandoned holds exactly.
     public func send(_ batch: [Element]) async throws {
         guard !batch.isEmpty else { return }
         if policy != .block {
-            let wake = state.withLock { s in self.enqueueNonBlocking(batch, &s) }
+            let (closed, wake): (Bool, ConsumerWake?) = state.withLock { s in
+                if s.consumerGone {
+                    s.stats.abandoned += batch.count
+                    return (true, nil)
+                }
+                return (false, self.enqueueNonBlocking(batch, &s))
+            }
+            if closed { throw QueueClosedError() }
             wake?.resume()
             return
         }
         // Fast path: it fits (or the consumer is gone).
         var assignedID: UInt64 = 0
-        let outcome: (Bool, ConsumerWake?) = state.withLock { s in
+        let outcome: (Bool, ConsumerWake?)? = state.withLock { s in
             if s.consumerGone {
-                s.stats.dropped += batch.count
-                return (true, nil)
+                s.stats.abandoned += batch.count
+                return nil
             }
             let space = self.capacity - s.count
             if s.waiters.isEmpty && batch.count <= space {
@@ -98,16 +112,19 @@ public final class BatchQueue<Element: Sendable>: Sendable {
             s.waiters.append(ProducerWaiter(id: assignedID, pending: rest, continuation: nil))
             return (false, wake)
         }
+        guard let outcome else { throw QueueClosedError() }
         outcome.1?.resume()
         if outcome.0 { return }
         let waiterID = assignedID
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
                 let resumeNow: Result<Void, any Error>? = state.withLock { s in
-                    guard let i = s.waiters.firstIndex(where: { $0.id == waiterID }) else { return .success(()) }
+                    guard let i = s.waiters.firstIndex(where: { $0.id == waiterID }) else {
+                        return s.closedWaiters.remove(waiterID) != nil ? .failure(QueueClosedError()) : .success(())
+                    }
                     if Task.isCancelled {
                         let w = s.waiters.remove(at: i)
-                        s.stats.dropped += w.pending.count
+                        s.stats.abandoned += w.pending.count
                         return .failure(CancellationError())
                     }
                     s.waiters[i].continuation = continuation
@@ -119,7 +136,7 @@ public final class BatchQueue<Element: Sendable>: Sendable {
             let c: UnsafeContinuation<Void, any Error>? = state.withLock { s in
                 guard let i = s.waiters.firstIndex(where: { $0.id == waiterID }) else { return nil }
                 let w = s.waiters.remove(at: i)
-                s.stats.dropped += w.pending.count
+                s.stats.abandoned += w.pending.count
                 return w.continuation
             }
             c?.resume(throwing: CancellationError())
@@ -177,22 +194,23 @@ public final class BatchQueue<Element: Sendable>: Sendable {
         }
     }
 
-    /// Declares that the consumer will receive no more: waiting producers are released, and what is
-    /// queued or sent later is counted as dropped.
+    /// Declares that the consumer will receive no more: what is queued, and what waiting producers still
+    /// hold, is counted as abandoned; waiting producers and every later `send` throw ``QueueClosedError``.
     public func closeConsumer() {
         let waiters: [UnsafeContinuation<Void, any Error>] = state.withLock { s in
             s.consumerGone = true
-            var dropped = s.count
-            for w in s.waiters { dropped += w.pending.count }
-            s.stats.dropped += dropped
+            var abandoned = s.count
+            for w in s.waiters { abandoned += w.pending.count }
+            s.stats.abandoned += abandoned
             s.buffer.removeAll()
             s.conflated.removeAll()
             s.count = 0
             let cs = s.waiters.compactMap(\.continuation)
+            for w in s.waiters where w.continuation == nil { s.closedWaiters.insert(w.id) }
             s.waiters.removeAll()
             return cs
         }
-        for c in waiters { c.resume() }
+        for c in waiters { c.resume(throwing: QueueClosedError()) }
     }
 
     // MARK: Internals (called with the lock held)
@@ -220,10 +238,6 @@ public final class BatchQueue<Element: Sendable>: Sendable {
     }
 
     private func enqueueNonBlocking(_ batch: [Element], _ s: inout State) -> ConsumerWake? {
-        if s.consumerGone {
-            s.stats.dropped += batch.count
-            return nil
-        }
         switch policy.base {
         case .dropNewest:
             let space = capacity - s.count
@@ -332,4 +346,13 @@ public final class BatchQueue<Element: Sendable>: Sendable {
         s.stats.highWaterMark = max(s.stats.highWaterMark, s.count)
         return batch
     }
+}
+
+/// Thrown by ``BatchQueue/send(_:)`` once the queue's consumer has stopped: the stage downstream is gone
+/// (it failed, or the run is ending), so there is nobody to send to. A producer that sees it stops.
+public struct QueueClosedError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Creates the error.
+    public init() {}
+
+    public var description: String { "the downstream stage has stopped" }
 }

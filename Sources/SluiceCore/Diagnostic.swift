@@ -91,7 +91,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 extension Diagnostic {
     /// The diagnostic for a JSON syntax error: at the document root, with the error's line and column.
     public init(_ error: JSONSyntaxError) {
-        self.init(.syntax, at: .root, "invalid JSON: \(error.message)")
+        self.init(.syntax, at: error.pointer, "invalid JSON: \(error.message)")
         position = error.position
     }
 }

@@ -20,9 +20,8 @@ public enum DurationText {
         case "d": nanos = 86400e9
         default: return nil
         }
-        let total = value * nanos
-        guard total < 9.2e18 else { return nil }
-        return .nanoseconds(Int64(total.rounded()))
+        guard let total = Int64(checking: (value * nanos).rounded()) else { return nil }
+        return .nanoseconds(total)
     }
 
     /// The shortest exact text for `duration`, e.g. `1.5s` or `250ms`.
@@ -57,10 +56,10 @@ public struct ConfigDuration: Hashable, Sendable, Decodable, CustomStringConvert
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let seconds = try? container.decode(Double.self) {
-            guard seconds >= 0, seconds.isFinite else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected \(DurationText.expected)")
+            guard let d = Duration.checkedSeconds(seconds) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected \(DurationText.expected), at most 292 years")
             }
-            duration = .nanoseconds(Int64(seconds * 1e9))
+            duration = d
             return
         }
         let text = try container.decode(String.self)

@@ -26,9 +26,15 @@ public struct JSONDocument: Sendable {
         self.positions = positions
     }
 
+    /// The deepest nesting of arrays and objects accepted. Parsing recurses once per level, so a limit
+    /// is what keeps hostile input from exhausting the stack; no pipeline file, REST body or record
+    /// comes near it.
+    public static let maximumDepth = 100
+
     /// Parses UTF-8 JSON text.
     ///
-    /// - Throws: ``JSONSyntaxError`` with the line and column of the first problem.
+    /// - Throws: ``JSONSyntaxError`` with the line and column of the first problem; nesting deeper than
+    ///   ``maximumDepth`` is one.
     public init(parsing bytes: some Collection<UInt8>) throws(JSONSyntaxError) {
         var parser = JSONParser(bytes: Array(bytes))
         self = try parser.parseDocument()
@@ -56,11 +62,14 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
     public var message: String
     /// Where it was found.
     public var position: SourcePosition
+    /// The value it concerns, where that is known (a value nested too deeply); the root otherwise.
+    public var pointer: JSONPointer
 
     /// Creates a syntax error.
-    public init(message: String, position: SourcePosition) {
+    public init(message: String, position: SourcePosition, pointer: JSONPointer = .root) {
         self.message = message
         self.position = position
+        self.pointer = pointer
     }
 
     public var description: String { "\(position): \(message)" }
@@ -140,13 +149,15 @@ struct JSONParser {
         }
     }
 
-    mutating func enter() throws(JSONSyntaxError) {
+    mutating func enter(_ pointer: JSONPointer) throws(JSONSyntaxError) {
         depth += 1
-        if depth > 512 { throw fail("nesting deeper than 512 levels") }
+        if depth > JSONDocument.maximumDepth {
+            throw JSONSyntaxError(message: "nested too deeply (limit \(JSONDocument.maximumDepth))", position: position, pointer: pointer)
+        }
     }
 
     mutating func parseObject(at pointer: JSONPointer) throws(JSONSyntaxError) -> JSONValue {
-        try enter()
+        try enter(pointer)
         defer { depth -= 1 }
         index += 1
         var object = JSONObject()
@@ -182,7 +193,7 @@ struct JSONParser {
     }
 
     mutating func parseArray(at pointer: JSONPointer) throws(JSONSyntaxError) -> JSONValue {
-        try enter()
+        try enter(pointer)
         defer { depth -= 1 }
         index += 1
         var elements: [JSONValue] = []

@@ -52,9 +52,13 @@ public struct QueueStatistics: Sendable, Hashable {
     public var enqueued: Int = 0
     /// Events handed to the consumer.
     public var dequeued: Int = 0
-    /// Events dropped by `drop_oldest`/`drop_newest`, evicted by `conflate` when full, or sent after the
-    /// consumer had gone.
+    /// Events dropped by a policy: `drop_oldest`/`drop_newest`, or evicted by `conflate` when full.
+    /// `block` never drops.
     public var dropped: Int = 0
+    /// Events that were in the queue, waiting to enter it, or sent to it, when its consumer had stopped
+    /// for good (the run failed or was cancelled). Not a policy's doing, but lost all the same, so
+    /// counted apart.
+    public var abandoned: Int = 0
     /// Events replaced by a newer event with the same key under `conflate`.
     public var conflated: Int = 0
     /// Events in the queue now.

@@ -43,16 +43,24 @@ struct TypedStageRunner<S: Stage>: StageRunning {
     func prepareRestart() { input.redeliverInFlightBatch() }
 }
 
-/// A pipeline stage failed; names the stage.
+/// A pipeline stage failed (after its restarts, if any): names the stage and keeps the cause.
 public struct PipelineFailure: Error, Sendable, CustomStringConvertible {
     /// The failing stage's id.
     public var stageID: String
     /// The stage's kind.
     public var kind: String
-    /// What happened (secrets redacted).
+    /// What happened, as text with secrets redacted: safe to print and log.
     public var message: String
+    /// The error the stage threw, unchanged (print ``message`` instead: the cause may hold a secret).
+    public var cause: any Error
+    /// Under `on_error: restart`, how many times the stage was restarted before it gave up; `nil` for a
+    /// stage that is never restarted.
+    public var restarts: Int?
 
-    public var description: String { "stage \"\(stageID)\" (\(kind)) failed: \(message)" }
+    public var description: String {
+        let gaveUp = restarts.map { " (gave up after \($0) restart\($0 == 1 ? "" : "s"))" } ?? ""
+        return "stage \"\(stageID)\" (\(kind)) failed: \(message)\(gaveUp)"
+    }
 }
 
 /// A running pipeline: one task per stage, joined by bounded queues.
@@ -137,8 +145,12 @@ public final class Pipeline: Sendable {
 
     /// Runs every stage until all sources have finished and everything has drained, or a stage fails.
     ///
-    /// Cancelling the calling task abandons the drain; the report then says `cancelled` and counts what
-    /// was left in the queues as dropped.
+    /// Three ways it ends, each its own path:
+    /// - **completed** / **shut_down**: every source finished (by itself, or after ``requestShutdown()``)
+    ///   and every queue drained;
+    /// - **failed**: a stage failed; every other stage is cancelled at once and this throws;
+    /// - **cancelled**: the calling task was cancelled (a drain deadline, a second signal); what was left
+    ///   in the queues is counted as abandoned.
     ///
     /// - Returns: The report (outcome `completed`, `shut_down` or `cancelled`).
     /// - Throws: ``PipelineFailure`` when a stage fails (after its restarts, if any).
@@ -181,12 +193,13 @@ public final class Pipeline: Sendable {
 
     private func runStages() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            // Downstream first: sinks are running before any source emits. The first failure leaves the
-            // body by throwing, which cancels the other stages.
+            // Downstream first: sinks are running before any source emits.
             for node in nodes.reversed() {
                 group.addTask { try await self.runNode(node) }
             }
-            try await group.waitForAll()
+            // The first failure leaves the body by throwing, which cancels every other stage at once
+            // (`waitForAll()` would wait for them all first, and a live source never ends by itself).
+            while try await group.next() != nil {}
         }
     }
 
@@ -203,18 +216,22 @@ public final class Pipeline: Sendable {
             do {
                 try await node.runner.makeAndRun(barrier: barrier)
                 return
+            } catch is QueueClosedError {
+                // Every stage downstream has stopped: nobody is left to send to. Not this stage's failure;
+                // if a consumer failed, that failure is the run's.
+                return
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 node.counters.errors.add(1)
                 let message = redactor.redact("\(error)")
                 guard let restart = node.stage.errorPolicy.restartPolicy else {
-                    throw PipelineFailure(stageID: node.stage.id, kind: node.stage.kind, message: message)
+                    throw PipelineFailure(stageID: node.stage.id, kind: node.stage.kind, message: message, cause: error, restarts: nil)
                 }
                 // A stage that ran well for a while starts its backoff afresh.
                 if ContinuousClock.now - lastStart > restart.maxBackoff * 2 { attempt = 0 }
                 attempt += 1
                 if let max = restart.maxRestarts, attempt > max {
-                    throw PipelineFailure(stageID: node.stage.id, kind: node.stage.kind, message: "\(message) (gave up after \(max) restarts)")
+                    throw PipelineFailure(stageID: node.stage.id, kind: node.stage.kind, message: message, cause: error, restarts: max)
                 }
                 var rng = SystemRandomNumberGenerator()
                 let wait = restart.backoff.delay(attempt: attempt, using: &rng)
@@ -244,7 +261,7 @@ public final class Pipeline: Sendable {
                     id: node.stage.id, kind: node.stage.kind,
                     eventsIn: node.counters.eventsIn.value, eventsOut: node.counters.eventsOut.value,
                     errors: node.counters.errors.value, skipped: node.counters.skipped.value,
-                    restarts: node.counters.restarts.value, dropped: q.dropped, conflated: q.conflated,
+                    restarts: node.counters.restarts.value, dropped: q.dropped, abandoned: q.abandoned, conflated: q.conflated,
                     queueDepth: q.depth, queueHighWaterMark: q.highWaterMark,
                     queueCapacity: node.input?.capacity ?? 0, queuePolicy: node.input.map { "\($0.policy)" } ?? "")
             },

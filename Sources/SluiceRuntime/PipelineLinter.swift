@@ -546,7 +546,7 @@ struct LintRun {
             case "restart":
                 func duration(_ v: JSONValue?) -> Duration? {
                     switch v {
-                    case .number(let n)?: return .nanoseconds(Int64(n * 1e9))
+                    case .number(let n)?: return Duration.clampedSeconds(n)
                     case .string(let s)?: return DurationText.parse(s)
                     default: return nil
                     }

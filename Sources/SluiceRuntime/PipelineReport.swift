@@ -14,8 +14,10 @@ public struct StageReport: Sendable, Codable, Hashable {
     public var skipped: Int
     /// Restarts after failures.
     public var restarts: Int
-    /// Events dropped on the stage's input queue (drop policies, or left when the stage stopped).
+    /// Events dropped on the stage's input queue by its policy (`block` never drops).
     public var dropped: Int
+    /// Events left in the stage's input queue when the run failed or was cancelled.
+    public var abandoned: Int
     /// Events replaced by newer ones with the same key (`conflate`).
     public var conflated: Int
     /// Events in the input queue now.
@@ -28,7 +30,7 @@ public struct StageReport: Sendable, Codable, Hashable {
     public var queuePolicy: String
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, errors, skipped, restarts, dropped, conflated
+        case id, kind, errors, skipped, restarts, dropped, abandoned, conflated
         case eventsIn = "events_in", eventsOut = "events_out", queueDepth = "queue_depth"
         case queueHighWaterMark = "queue_high_water_mark", queueCapacity = "queue_capacity", queuePolicy = "queue_policy"
     }
@@ -76,15 +78,20 @@ public struct PipelineReport: Sendable, Codable, Hashable {
     /// The summary table printed when a run ends.
     public var table: String {
         let seconds = max(durationSeconds, 1e-9)
-        let header = ["stage", "kind", "in", "out", "out/s", "errors", "skipped", "dropped", "queue hwm"]
+        // The abandoned column appears only when a failed or cancelled run left events in a queue.
+        let showAbandoned = stages.contains { $0.abandoned > 0 }
+        var header = ["stage", "kind", "in", "out", "out/s", "errors", "skipped", "dropped", "queue hwm"]
+        if showAbandoned { header.insert("abandoned", at: 8) }
         var rows: [[String]] = [header]
         for s in stages {
-            rows.append([
+            var row = [
                 s.id, s.kind, s.queueCapacity == 0 ? "-" : String(s.eventsIn), String(s.eventsOut),
                 formatRate(Double(s.eventsOut > 0 ? s.eventsOut : s.eventsIn) / seconds),
                 String(s.errors), String(s.skipped), s.queueCapacity == 0 ? "-" : String(s.dropped + s.conflated),
                 s.queueCapacity == 0 ? "-" : "\(s.queueHighWaterMark)/\(s.queueCapacity)",
-            ])
+            ]
+            if showAbandoned { row.insert(s.queueCapacity == 0 ? "-" : String(s.abandoned), at: 8) }
+            rows.append(row)
         }
         var widths = [Int](repeating: 0, count: header.count)
         for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }

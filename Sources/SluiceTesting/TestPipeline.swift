@@ -90,13 +90,20 @@ public struct TestPipelineResult: Sendable {
     }
 }
 
-/// Where `collect` sinks put their records during a ``TestPipeline`` run.
-final class CollectStore: Sendable {
-    @TaskLocal static var current: CollectStore?
+/// Where `collect` sinks put their records: a ``TestPipeline`` run binds one; a test that runs a
+/// ``Pipeline`` itself binds its own with `CollectStore.$current.withValue(store) { … }`.
+public final class CollectStore: Sendable {
+    /// The store `collect` sinks created in this task use.
+    @TaskLocal public static var current: CollectStore?
     private let data = Mutex<[String: [any Record]]>([:])
 
+    /// An empty store.
+    public init() {}
+
     func append(_ records: [any Record], to id: String) { data.withLock { $0[id, default: []] += records } }
-    func records(_ id: String) -> [any Record] { data.withLock { $0[id] ?? [] } }
+
+    /// What the `collect` sink `id` has received so far.
+    public func records(_ id: String) -> [any Record] { data.withLock { $0[id] ?? [] } }
 }
 
 /// `collect` (sink, tests only): keeps every record in memory for ``TestPipelineResult/records(_:)``.

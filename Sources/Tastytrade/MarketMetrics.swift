@@ -201,8 +201,8 @@ public struct MarketMetrics: Sendable, Hashable {
 
     static func integer(_ v: JSONValue?) -> Int64? {
         switch v {
-        case .number(let n)?: return n.isFinite ? Int64(n) : nil
-        case .string(let s)?: return Int64(s) ?? Double(s).map { Int64($0) }
+        case .number(let n)?: return Int64(checking: n)
+        case .string(let s)?: return Int64(s) ?? Double(s).flatMap { Int64(checking: $0) }
         default: return nil
         }
     }

@@ -114,7 +114,7 @@ public final class TastytradeClient: Sendable {
                     attempt -= 1
                     continue
                 }
-                retryAfter = headers.first(name: "Retry-After").flatMap(Double.init).map { .milliseconds(Int64($0 * 1000)) }
+                retryAfter = headers.first(name: "Retry-After").flatMap(Double.init).flatMap(Duration.checkedSeconds)
                 failure = error
             } catch let error as TastytradeError {
                 failure = error
@@ -153,7 +153,7 @@ public final class TastytradeClient: Sendable {
         remember(token)
         let lifetime = object["expires_in"]?.numberValue ?? 900
         logger.debug("refreshed the OAuth access token", metadata: ["expires_in": "\(lifetime)"])
-        return AccessTokens.Token(value: token, expires: clock.now.advanced(by: .milliseconds(Int64(lifetime * 1000))))
+        return AccessTokens.Token(value: token, expires: clock.now.advanced(by: Duration.clampedSeconds(lifetime)))
     }
 
     private func execute(method: HTTPMethod, url: String, authorization: String?, body: [UInt8]?) async throws(TastytradeError) -> (Int, HTTPHeaders, String) {

@@ -148,21 +148,30 @@ struct BatchQueueTests {
         }
     }
 
-    @Test("closing the consumer releases a blocked producer and counts what was left as dropped")
+    @Test("closing the consumer releases a blocked producer with QueueClosedError and counts what was left as abandoned, not dropped")
     func closeConsumerReleasesProducers() async throws {
         let q = BatchQueue<Int>(capacity: 4, policy: .block)
-        async let produced: Void = { try await q.send(Array(0..<10)) }()
+        let producer = Task { try await q.send(Array(0..<10)) }
         // The first 4 fit; the producer then waits with 6 pending until the consumer goes away.
-        _ = try await q.next()
+        let first = try await q.next()
         q.closeConsumer()
-        try await produced
+        await #expect(throws: QueueClosedError.self) { try await producer.value }
         let s = q.statistics
-        #expect(s.dequeued + s.dropped == 10)
-        try await q.send([1, 2, 3])
-        #expect(q.statistics.dequeued + q.statistics.dropped == 13)
+        #expect(s.dropped == 0, "block never drops")
+        #expect((first?.count ?? 0) + s.abandoned == 10, "every event is either delivered or abandoned")
     }
 
-    @Test("a blocked producer that is cancelled throws and its pending events are counted as dropped")
+    @Test("after the consumer has stopped, every policy's send throws QueueClosedError: the batch is abandoned, never dropped", arguments: [QueuePolicy.block, .dropOldest, .dropNewest, .conflate])
+    func sendAfterClose(policy: QueuePolicy) async throws {
+        let q = BatchQueue<Int>(capacity: 4, policy: policy, key: { ConflationKey(recordType: "", values: [.int(Int64($0))]) })
+        q.closeConsumer()
+        await #expect(throws: QueueClosedError.self) { try await q.send([1, 2, 3]) }
+        let s = q.statistics
+        #expect(s.dropped == 0 && s.enqueued == 0)
+        #expect(s.abandoned == 3)
+    }
+
+    @Test("a blocked producer that is cancelled throws and its pending events are counted as abandoned")
     func cancelledProducer() async throws {
         let q = BatchQueue<Int>(capacity: 2, policy: .block)
         let task = Task { try await q.send(Array(0..<5)) }
@@ -172,6 +181,7 @@ struct BatchQueueTests {
         await #expect(throws: CancellationError.self) { try await task.value }
         let s = q.statistics
         #expect(s.enqueued == 2)
-        #expect(s.dropped == 3)
+        #expect(s.abandoned == 3)
+        #expect(s.dropped == 0)
     }
 }

@@ -43,11 +43,26 @@ indirect enum ExpressionNode: Sendable {
     }
 }
 
+/// A parsed subtree and its height (1 for a leaf).
+struct ParsedNode {
+    var node: ExpressionNode
+    var height: Int
+}
+
 /// Recursive-descent parser with precedence: or < and < not < comparison < additive < multiplicative < unary.
+///
+/// Every tree it builds is at most ``maximumHeight`` deep: binding, evaluating and freeing a tree recurse
+/// once per level, so the limit is what keeps a hostile expression (10 000 parentheses, 100 000 `not`s,
+/// a chain of 100 000 `+`) from exhausting the stack.
 struct ExpressionParser {
+    /// The deepest expression tree accepted.
+    static let maximumHeight = 100
+
     let tokens: [(ExpressionToken, Int)]
     var position = 0
     var fieldReferences: [(name: String, column: Int)] = []
+    /// Parentheses (and call argument lists) open around the current token.
+    var parens = 0
 
     init(tokens: [(ExpressionToken, Int)]) { self.tokens = tokens }
 
@@ -73,30 +88,52 @@ struct ExpressionParser {
         return false
     }
 
-    mutating func parseExpression() throws(ExpressionError) -> ExpressionNode { try parseOr() }
+    mutating func parseExpression() throws(ExpressionError) -> ExpressionNode { try parseOr().node }
 
-    mutating func parseOr() throws(ExpressionError) -> ExpressionNode {
+    /// Makes a node over `children`, one level above the highest of them, or throws past the limit.
+    func make(_ node: ExpressionNode, over children: ParsedNode...) throws(ExpressionError) -> ParsedNode {
+        let height = (children.map(\.height).max() ?? 0) + 1
+        guard height <= Self.maximumHeight else {
+            throw ExpressionError("expression nested too deeply (limit \(Self.maximumHeight))", column: current.1)
+        }
+        return ParsedNode(node: node, height: height)
+    }
+
+    mutating func parseOr() throws(ExpressionError) -> ParsedNode {
         var left = try parseAnd()
         while isKeyword("or") || current.0 == .op("||") {
             advance()
-            left = .binary(.or, left, try operand(after: "or") { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseAnd() })
+            let right = try operand(after: "or") { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseAnd() }
+            left = try make(.binary(.or, left.node, right.node), over: left, right)
         }
         return left
     }
 
-    mutating func parseAnd() throws(ExpressionError) -> ExpressionNode {
+    mutating func parseAnd() throws(ExpressionError) -> ParsedNode {
         var left = try parseNot()
         while isKeyword("and") || current.0 == .op("&&") {
             advance()
-            left = .binary(.and, left, try operand(after: "and") { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseNot() })
+            let right = try operand(after: "and") { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseNot() }
+            left = try make(.binary(.and, left.node, right.node), over: left, right)
         }
         return left
     }
 
-    mutating func parseNot() throws(ExpressionError) -> ExpressionNode {
-        if isKeyword("not") || current.0 == .op("!") {
+    mutating func parseNot() throws(ExpressionError) -> ParsedNode {
+        // A run of `not`s is counted first and built bottom-up, so it never recurses once per `not`.
+        var nots = 0
+        while isKeyword("not") || current.0 == .op("!") {
+            nots += 1
+            guard nots < Self.maximumHeight else {
+                throw ExpressionError("expression nested too deeply (limit \(Self.maximumHeight))", column: current.1)
+            }
             advance()
-            return .not(try operand(after: "not") { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseNot() })
+            if current.0 == .end { throw ExpressionError("expected an operand after 'not'", column: current.1) }
+        }
+        if nots > 0 {
+            var inner = try parseComparison()
+            for _ in 0..<nots { inner = try make(.not(inner.node), over: inner) }
+            return inner
         }
         return try parseComparison()
     }
@@ -106,7 +143,7 @@ struct ExpressionParser {
         "starts_with": .startsWith, "ends_with": .endsWith, "contains": .contains,
     ]
 
-    mutating func parseComparison() throws(ExpressionError) -> ExpressionNode {
+    mutating func parseComparison() throws(ExpressionError) -> ParsedNode {
         let left = try parseAdditive()
         let name: String?
         switch current.0 {
@@ -116,12 +153,12 @@ struct ExpressionParser {
         }
         if name == "in" {
             advance()
-            return .inList(left, try parseList())
+            return try make(.inList(left.node, try parseList()), over: left)
         }
         guard let name, let op = Self.comparisonOperators[name] else { return left }
         advance()
         let right = try operand(after: name) { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseAdditive() }
-        return .binary(op, left, right)
+        return try make(.binary(op, left.node, right.node), over: left, right)
     }
 
     /// Parses `("A", "B", 3)` after `in`.
@@ -145,36 +182,44 @@ struct ExpressionParser {
         }
     }
 
-    mutating func parseAdditive() throws(ExpressionError) -> ExpressionNode {
+    mutating func parseAdditive() throws(ExpressionError) -> ParsedNode {
         var left = try parseMultiplicative()
         while case .op(let s) = current.0, s == "+" || s == "-" {
             advance()
             let right = try operand(after: s) { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseMultiplicative() }
-            left = .binary(s == "+" ? .add : .subtract, left, right)
+            left = try make(.binary(s == "+" ? .add : .subtract, left.node, right.node), over: left, right)
         }
         return left
     }
 
-    mutating func parseMultiplicative() throws(ExpressionError) -> ExpressionNode {
+    mutating func parseMultiplicative() throws(ExpressionError) -> ParsedNode {
         var left = try parseUnary()
         while case .op(let s) = current.0, s == "*" || s == "/" || s == "%" {
             advance()
             let right = try operand(after: s) { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseUnary() }
-            left = .binary(BinaryOperator(rawValue: s)!, left, right)
+            left = try make(.binary(BinaryOperator(rawValue: s)!, left.node, right.node), over: left, right)
         }
         return left
     }
 
-    mutating func parseUnary() throws(ExpressionError) -> ExpressionNode {
-        if current.0 == .op("-") {
+    mutating func parseUnary() throws(ExpressionError) -> ParsedNode {
+        // Like `not`: a run of unary minuses is counted, then built bottom-up.
+        var minuses = 0
+        while current.0 == .op("-") {
+            minuses += 1
+            guard minuses < Self.maximumHeight else {
+                throw ExpressionError("expression nested too deeply (limit \(Self.maximumHeight))", column: current.1)
+            }
             advance()
-            return .negate(try operand(after: "-") { (p: inout ExpressionParser) throws(ExpressionError) in try p.parseUnary() })
+            if current.0 == .end { throw ExpressionError("expected an operand after '-'", column: current.1) }
         }
-        return try parsePrimary()
+        var inner = try parsePrimary()
+        for _ in 0..<minuses { inner = try make(.negate(inner.node), over: inner) }
+        return inner
     }
 
     /// Parses the operand after an operator, turning "end of expression" into a clear message.
-    mutating func operand(after op: String, _ parse: (inout ExpressionParser) throws(ExpressionError) -> ExpressionNode) throws(ExpressionError) -> ExpressionNode {
+    mutating func operand(after op: String, _ parse: (inout ExpressionParser) throws(ExpressionError) -> ParsedNode) throws(ExpressionError) -> ParsedNode {
         if current.0 == .end {
             throw ExpressionError("expected an operand after '\(op)'", column: current.1)
         }
@@ -183,18 +228,24 @@ struct ExpressionParser {
 
     static let reserved: Set<String> = ["and", "or", "not", "in", "starts_with", "ends_with", "contains"]
 
-    mutating func parsePrimary() throws(ExpressionError) -> ExpressionNode {
+    mutating func parsePrimary() throws(ExpressionError) -> ParsedNode {
         let (token, column) = current
         switch token {
         case .number(let v, let isInt):
             advance()
-            return .literal(isInt && abs(v) < 9e15 ? .int(Int64(v)) : .double(v))
+            return ParsedNode(node: .literal(isInt && abs(v) < 9e15 ? .int(Int64(v)) : .double(v)), height: 1)
         case .string(let s):
             advance()
-            return .literal(.string(s))
+            return ParsedNode(node: .literal(.string(s)), height: 1)
         case .leftParen:
+            // Parentheses recurse: count them against the same limit as the tree they build.
+            parens += 1
+            defer { parens -= 1 }
+            guard parens < Self.maximumHeight else {
+                throw ExpressionError("expression nested too deeply (limit \(Self.maximumHeight))", column: column)
+            }
             advance()
-            let inner = try parseExpression()
+            let inner = try parseOr()
             guard current.0 == .rightParen else {
                 throw ExpressionError("expected ')' to close the '(' at column \(column), found \(Self.describe(current.0))", column: current.1)
             }
@@ -202,9 +253,9 @@ struct ExpressionParser {
             return inner
         case .identifier(let name):
             switch name {
-            case "true": advance(); return .literal(.bool(true))
-            case "false": advance(); return .literal(.bool(false))
-            case "null": advance(); return .literal(.null)
+            case "true": advance(); return ParsedNode(node: .literal(.bool(true)), height: 1)
+            case "false": advance(); return ParsedNode(node: .literal(.bool(false)), height: 1)
+            case "null": advance(); return ParsedNode(node: .literal(.null), height: 1)
             case _ where Self.reserved.contains(name):
                 throw ExpressionError("expected an operand, found '\(name)'", column: column)
             default: break
@@ -214,7 +265,7 @@ struct ExpressionParser {
                 return try parseCall(name, column: column)
             }
             fieldReferences.append((name, column))
-            return .field(name)
+            return ParsedNode(node: .field(name), height: 1)
         case .end:
             throw ExpressionError("unexpected end of expression; expected an operand", column: column)
         default:
@@ -222,12 +273,12 @@ struct ExpressionParser {
         }
     }
 
-    mutating func parseCall(_ name: String, column: Int) throws(ExpressionError) -> ExpressionNode {
+    mutating func parseCall(_ name: String, column: Int) throws(ExpressionError) -> ParsedNode {
         guard let function = ExpressionFunction(rawValue: name) else {
             throw ExpressionError("unknown function '\(name)'", column: column, hint: didYouMean(name, in: ExpressionFunction.allCases.map(\.rawValue)))
         }
         advance()  // (
-        var args: [ExpressionNode] = []
+        var args: [ParsedNode] = []
         if current.0 != .rightParen {
             while true {
                 if function == .has {
@@ -236,9 +287,14 @@ struct ExpressionParser {
                     }
                     fieldReferences.append((field, current.1))
                     advance()
-                    args.append(.field(field))
+                    args.append(ParsedNode(node: .field(field), height: 1))
                 } else {
-                    args.append(try parseExpression())
+                    parens += 1
+                    defer { parens -= 1 }
+                    guard parens < Self.maximumHeight else {
+                        throw ExpressionError("expression nested too deeply (limit \(Self.maximumHeight))", column: current.1)
+                    }
+                    args.append(try parseOr())
                 }
                 if current.0 == .comma { advance(); continue }
                 break
@@ -251,7 +307,11 @@ struct ExpressionParser {
         guard args.count == function.arity else {
             throw ExpressionError("\(name)() takes \(function.arity) argument\(function.arity == 1 ? "" : "s"), got \(args.count)", column: column)
         }
-        if function == .has, case .field(let f) = args[0] { return .has(f) }
-        return .call(function, args)
+        if function == .has, case .field(let f) = args[0].node { return ParsedNode(node: .has(f), height: 1) }
+        let height = (args.map(\.height).max() ?? 0) + 1
+        guard height <= Self.maximumHeight else {
+            throw ExpressionError("expression nested too deeply (limit \(Self.maximumHeight))", column: column)
+        }
+        return ParsedNode(node: .call(function, args.map(\.node)), height: height)
     }
 }

@@ -59,7 +59,7 @@ public struct GenerateStage: Stage {
         // At a fixed rate a duration is a count: the events scheduled before the deadline.
         var limit = c.count
         if let rate = c.rate, let d = c.duration {
-            let scheduled = Int64((d.duration.seconds * rate).rounded(.up))
+            let scheduled = Int64(clamping: (d.duration.seconds * rate).rounded(.up))
             limit = min(limit ?? .max, scheduled)
         }
         var emitted: Int64 = 0
@@ -79,10 +79,10 @@ public struct GenerateStage: Stage {
             if let rate = c.rate {
                 // Events due by now on the schedule start + i / rate; wait for at least one, at most 10 ms.
                 let elapsed = start.duration(to: now).seconds
-                let due = Int64((elapsed * rate).rounded(.down)) + 1 - emitted
+                let due = Int64(clamping: (elapsed * rate).rounded(.down)) &+ 1 &- emitted
                 if due <= 0 {
-                    let nextDue = start.advanced(by: .nanoseconds(Int64(Double(emitted) / rate * 1e9)))
-                    let full = start.advanced(by: .nanoseconds(Int64(Double(emitted + n - 1) / rate * 1e9)))
+                    let nextDue = start.advanced(by: Duration.clampedSeconds(Double(emitted) / rate))
+                    let full = start.advanced(by: Duration.clampedSeconds(Double(emitted + n - 1) / rate))
                     let wake = max(nextDue, min(full, now.advanced(by: .milliseconds(10))))
                     guard try await context.sleep(until: wake) else { break }
                     continue
@@ -98,7 +98,7 @@ public struct GenerateStage: Stage {
                 let price = max(0.01, ((prices[s] + step) * 100).rounded() / 100)
                 prices[s] = price
                 if let rate = c.rate {
-                    time = start.advanced(by: .nanoseconds(Int64(Double(seq) / rate * 1e9)))
+                    time = start.advanced(by: Duration.clampedSeconds(Double(seq) / rate))
                 }
                 batch.append(Tick(symbol: c.symbols[s], sequence: seq, time: time, price: price,
                                   size: Int64(1 + rng.next() % 500), bid: ((price - 0.01) * 100).rounded() / 100,
