@@ -206,6 +206,12 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "FuzzTests",
+            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "BuiltinStages", "SluiceStages"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SluiceCLITests",
             dependencies: ["sluice", "SluiceCore", "HTTPTestServer", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings

@@ -50,6 +50,25 @@ public struct AlertsStage<Element: Record>: RecordGenericStage {
             ])
         }
 
+        /// Every field a rule reads: its `when` expression, the watched `field` (for the triggers that
+        /// watch one), a level given as another field's name, and the quote fields `spread_bps` uses.
+        public func inputFieldReferences() -> [InputFieldReference] {
+            var references: [InputFieldReference] = []
+            for (i, rule) in rules.enumerated() {
+                let at = { (name: String) in JSONPointer(tokens: ["rules", String(i), name]) }
+                if let when = rule.when { references += InputFieldReference.fields(ofExpression: when, at: at("when")) }
+                if rule.crossesAbove != nil || rule.crossesBelow != nil || rule.changePct != nil || rule.staleAfter != nil {
+                    references.append(InputFieldReference(rule.field, at: at("field")))
+                }
+                if case .field(let name)? = rule.crossesAbove { references.append(InputFieldReference(name, at: at("crosses_above"))) }
+                if case .field(let name)? = rule.crossesBelow { references.append(InputFieldReference(name, at: at("crosses_below"))) }
+                if rule.spreadBps != nil {
+                    references += ["bid_price", "ask_price"].map { InputFieldReference($0, at: at("spread_bps")) }
+                }
+            }
+            return references
+        }
+
         public func validate() -> [Diagnostic] {
             var problems: [Diagnostic] = []
             var ids: [String: Int] = [:]
@@ -67,6 +86,12 @@ public struct AlertsStage<Element: Record>: RecordGenericStage {
                     problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["rules", String(i)]), "rule \"\(rule.id)\" has nothing to fire on",
                                                expected: "when, crosses_above, crosses_below, change_pct, spread_bps, stale_after or feed_down"))
                 }
+            }
+            if let jsonl = notify.jsonl, let problem = FileOutput.problem(withOutputPath: jsonl) {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["notify", "jsonl"]), problem, expected: "a file this process can write"))
+            }
+            if let webhook = notify.webhook, let problem = FileOutput.problem(withOutputPath: webhook.deadLetter) {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["notify", "webhook", "dead_letter"]), problem, expected: "a file this process can write"))
             }
             if let webhook = notify.webhook, !(webhook.url.hasPrefix("http://") || webhook.url.hasPrefix("https://")) {
                 problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["notify", "webhook", "url"]), "not an HTTP URL", expected: "a URL starting with https:// or http://"))

@@ -64,10 +64,18 @@ public struct CSVSink<Element: Record>: RecordGenericStage {
             ])
         }
 
+        /// The columns named, checked against what the input emits.
+        public func inputFieldReferences() -> [InputFieldReference] {
+            (columns ?? []).enumerated().map { InputFieldReference($1, at: JSONPointer(tokens: ["columns", String($0)])) }
+        }
+
         public func validate() -> [Diagnostic] {
             var problems: [Diagnostic] = []
             do throws(TemplateError) {
                 _ = try PathTemplate(path)
+                if let problem = FileOutput.problem(withOutputPath: path) {
+                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), problem, expected: "a file path this process can write"))
+                }
             } catch {
                 problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), error.description))
             }

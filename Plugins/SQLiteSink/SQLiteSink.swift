@@ -52,8 +52,22 @@ public struct SQLiteSink<Element: SluiceCore.Record>: RecordGenericStage {
             ])
         }
 
+        /// The key columns, checked against what the input emits.
+        public func inputFieldReferences() -> [InputFieldReference] {
+            keys.sorted { $0.key < $1.key }.flatMap { type, columns in
+                columns.enumerated().map { InputFieldReference($1, at: JSONPointer(tokens: ["keys", type, String($0)])) }
+            }
+        }
+
         public func validate() -> [Diagnostic] {
-            batchInterval.duration > .zero ? [] : [Diagnostic(.invalidValue, at: JSONPointer(tokens: ["batch_interval"]), "must be longer than zero")]
+            var problems: [Diagnostic] = []
+            if let problem = FileOutput.problem(withOutputPath: path) {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), problem, expected: "a database file this process can create or write"))
+            }
+            if batchInterval.duration <= .zero {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["batch_interval"]), "must be longer than zero"))
+            }
+            return problems
         }
     }
 

@@ -182,6 +182,8 @@ public struct DXLinkSourceStage: Stage {
             case (.some(let u), nil):
                 if !(u.hasPrefix("wss://") || u.hasPrefix("ws://")) {
                     problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["url"]), "not a WebSocket URL", expected: "a URL starting with wss:// (or ws:// on loopback)"))
+                } else if URLHost.of(u) == nil {
+                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["url"]), "the URL \"\(u)\" has no host", expected: "a URL like wss://host/path"))
                 }
                 if token == nil {
                     problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["token"]), "a `url` needs a `token`", hint: "use \"${DXLINK_TOKEN}\" to read it from the environment"))
@@ -191,6 +193,31 @@ public struct DXLinkSourceStage: Stage {
             }
             if symbols.isEmpty && candles == nil {
                 problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["symbols"]), "nothing to subscribe to", expected: "`symbols` or `candles`"))
+            }
+            for (i, symbol) in symbols.enumerated() where symbol.trimmingCharacters(in: .whitespaces).isEmpty {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["symbols", String(i)]), "empty symbol", expected: "a streamer symbol like \"SPY\""))
+            }
+            for (i, symbol) in (candles?.symbols ?? []).enumerated() where symbol.trimmingCharacters(in: .whitespaces).isEmpty {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["candles", "symbols", String(i)]), "empty symbol", expected: "a streamer symbol like \"SPY\""))
+            }
+            if !symbols.isEmpty && events.isEmpty {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["events"]), "`events` is empty, so `symbols` subscribe to nothing", expected: "at least one event type, e.g. [\"Quote\", \"Trade\"]"))
+            }
+            if let login = tastytrade {
+                if !(login.baseURL.hasPrefix("https://") || login.baseURL.hasPrefix("http://")) || URLHost.of(login.baseURL) == nil {
+                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["tastytrade", "base_url"]), "\"\(login.baseURL)\" is not an HTTP URL with a host", expected: "a URL like https://api.tastyworks.com"))
+                }
+                if login.clientSecret.isEmpty {
+                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["tastytrade", "client_secret"]), "the client secret is empty", expected: "the OAuth client secret"))
+                }
+                if login.refreshToken.isEmpty {
+                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["tastytrade", "refresh_token"]), "the refresh token is empty", expected: "the OAuth refresh token"))
+                }
+            }
+            let known = MarketEventType.allCases.map(\.rawValue)
+            for type in fields.keys.sorted() where !known.contains(type) {
+                problems.append(Diagnostic(.unknownField, at: JSONPointer(tokens: ["fields", type]), "unknown event type \"\(type)\"",
+                                           expected: "one of " + known.joined(separator: ", "), hint: didYouMean(type, in: known)))
             }
             return problems
         }

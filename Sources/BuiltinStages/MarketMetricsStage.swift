@@ -115,6 +115,25 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
             ])
         }
 
+        /// The symbol field, checked against what the input emits.
+        public func inputFieldReferences() -> [InputFieldReference] {
+            [InputFieldReference(symbolField, at: JSONPointer(tokens: ["symbol_field"]))]
+        }
+
+        public func validate() -> [Diagnostic] {
+            var problems: [Diagnostic] = []
+            if !(baseURL.hasPrefix("https://") || baseURL.hasPrefix("http://")) || URLHost.of(baseURL) == nil {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["base_url"]), "\"\(baseURL)\" is not an HTTP URL with a host", expected: "a URL like https://api.tastyworks.com"))
+            }
+            if clientSecret.isEmpty {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["client_secret"]), "the client secret is empty", expected: "the OAuth client secret, e.g. \"${TASTYTRADE_CLIENT_SECRET}\""))
+            }
+            if refreshToken.isEmpty {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["refresh_token"]), "the refresh token is empty", expected: "the OAuth refresh token, e.g. \"${TASTYTRADE_REFRESH_TOKEN}\""))
+            }
+            return problems
+        }
+
         /// The client configuration.
         var client: TastytradeConfiguration {
             var c = TastytradeConfiguration(baseURL: baseURL, credentials: TastytradeCredentials(clientSecret: clientSecret, refreshToken: refreshToken))

@@ -24,6 +24,11 @@ public struct RecordSink: Stage {
             ConfigField("path", .string, doc: "The recording file (JSON lines). Parent directories are created."),
             ConfigField("append", .boolean, default: .bool(false), doc: "Append to an existing recording (false: replace it)."),
         ])
+
+        public func validate() -> [Diagnostic] {
+            guard let problem = FileOutput.problem(withOutputPath: path) else { return [] }
+            return [Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), problem, expected: "a file this process can write")]
+        }
     }
 
     public static let kind = "record"

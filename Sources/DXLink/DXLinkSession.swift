@@ -5,6 +5,9 @@ import Metrics
 import NIOCore
 import NIOWebSocket
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 import WSClient
 
 /// Counts of what a session did, for logs, reports and tests.
@@ -167,7 +170,10 @@ public struct DXLinkSession: Sendable {
 
     static func describe(_ error: any Error) -> String {
         if let e = error as? WebSocketClientError { return "WebSocket error: \(e)" }
-        if let e = error as? IOError { return "I/O error: \(e.description)" }
+        if let e = error as? IOError {
+            // NIO's own text nests parentheses ("connection reset (error set): … (errno: 111)").
+            return "\(String(cString: strerror(e.errnoCode)).lowercased()) (errno \(e.errnoCode))"
+        }
         return "\(error)"
     }
 

@@ -327,11 +327,11 @@ public struct FrameScanner: ~Copyable {
             switch b {
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 let isObject = b == UInt8(ascii: "{")
+                guard depth < Self.maximumSkipDepth else {
+                    throw FrameScanError("nested too deeply (limit \(Self.maximumSkipDepth))", at: position)
+                }
                 position += 1
                 if consume(isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) { break }
-                guard depth < Self.maximumSkipDepth else {
-                    throw FrameScanError("nested too deeply (limit \(Self.maximumSkipDepth))", at: position - 1)
-                }
                 if isObject { objects |= 1 << UInt64(depth) } else { objects &= ~(1 << UInt64(depth)) }
                 depth += 1
                 if isObject { _ = try readKey() }

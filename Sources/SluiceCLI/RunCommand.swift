@@ -61,9 +61,10 @@ struct RunCommand: AsyncParsableCommand {
         let showStatus = !noStatus && isatty(STDERR_FILENO) == 1
         let service = PipelineService(pipeline)
         let group = GroupHandle()
+        let secondSignalSeen = ShutdownSignal()
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             // Listed first, so it is shut down last: a second signal still counts during the drain.
-            .init(service: SignalService(logger: logger, drain: drain) { await group.triggerGracefulShutdown() },
+            .init(service: SignalService(logger: logger, drain: drain, secondSignal: secondSignalSeen) { await group.triggerGracefulShutdown() },
                   successTerminationBehavior: .ignore, failureTerminationBehavior: .cancelGroup),
         ]
         if showStatus {
@@ -83,12 +84,12 @@ struct RunCommand: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await serviceGroup.run() }
                 tasks.addTask {
-                    // The last resort, for a stage stuck in a system call that cancellation cannot reach:
-                    // once the drain deadline and a grace period for cancellation have passed, exit.
-                    await pipeline.waitForShutdownRequest()
-                    try await Task.sleep(for: drain + Self.cancellationGrace)
+                    // The last resort, for a stage stuck in a system call that cancellation cannot reach
+                    // (a blocking write to a pipe nobody reads): once cancellation has had its grace
+                    // period, after the drain deadline or a second signal, the process exits.
+                    let reason = try await Self.escalation(pipeline: pipeline, drain: drain, secondSignal: secondSignalSeen)
                     StatusLine.clear(if: showStatus)
-                    logger.error("the pipeline did not stop within \(DurationText.format(drain + Self.cancellationGrace)) of the shutdown request; exiting without waiting for the rest")
+                    logger.error("\(reason), and a stage did not stop within \(DurationText.format(Self.cancellationGrace)) of being cancelled; exiting without waiting for it")
                     if !noSummary { printError(pipeline.report().table) }
                     Foundation.exit(ExitStatus.runtimeFailure)
                 }
@@ -103,9 +104,7 @@ struct RunCommand: AsyncParsableCommand {
         StatusLine.clear(if: showStatus)
 
         let result = service.finalReport
-        if let secondSignal {
-            printError("received \(secondSignal.signal) again; stopped without draining")
-        } else if result.outcome == .cancelled, pipeline.isShuttingDown {
+        if secondSignal == nil, result.outcome == .cancelled, pipeline.isShuttingDown {
             logger.error("drain did not finish within \(DurationText.format(drain)); the rest was cancelled")
         }
         if !noSummary { printError(result.table) }
@@ -125,8 +124,27 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    /// How long cancellation may take after the drain deadline before the run exits regardless.
-    static let cancellationGrace: Duration = .seconds(2)
+    /// How long cancellation may take, after the drain deadline or a second signal, before the run
+    /// exits regardless.
+    static let cancellationGrace: Duration = .seconds(1)
+
+    /// Returns (with the reason) once the run has been cancelled and the grace period is over.
+    static func escalation(pipeline: Pipeline, drain: Duration, secondSignal: ShutdownSignal) async throws -> String {
+        try await withThrowingTaskGroup(of: String.self) { group in
+            group.addTask {
+                await pipeline.waitForShutdownRequest()
+                try await Task.sleep(for: drain + cancellationGrace)
+                return "drain did not finish within \(DurationText.format(drain))"
+            }
+            group.addTask {
+                await secondSignal.wait()
+                try await Task.sleep(for: cancellationGrace)
+                return "received a second signal"
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
 }
 
 /// The run's service group, reachable from the services it runs (set once, before it runs).
@@ -149,6 +167,8 @@ struct SecondSignal: Error {
 struct SignalService: Service {
     let logger: Logger
     let drain: Duration
+    /// Triggered on the second signal, before the group is cancelled.
+    let secondSignal: ShutdownSignal
     let onFirst: @Sendable () async -> Void
 
     func run() async throws {
@@ -156,7 +176,11 @@ struct SignalService: Service {
         var count = 0
         for await signal in signals.cancelOnGracefulShutdown() {
             count += 1
-            if count > 1 { throw SecondSignal(signal: signal) }
+            if count > 1 {
+                logger.error("received \(signal) again; exiting without draining")
+                secondSignal.trigger()
+                throw SecondSignal(signal: signal)
+            }
             logger.notice("received \(signal); draining (send it again to stop at once)", metadata: ["drain_timeout": "\(DurationText.format(drain))"])
             await onFirst()
         }

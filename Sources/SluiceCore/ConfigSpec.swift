@@ -185,10 +185,16 @@ public protocol StageConfiguration: Decodable, Sendable {
     /// Checks that go beyond single fields (e.g. "give `count` or `duration`, not both"); each problem is
     /// reported at its path relative to the configuration object.
     func validate() -> [Diagnostic]
+
+    /// The fields of its input this configuration names (besides expression fields of the spec, which
+    /// are found by themselves); checked against what the upstream stage emits when the pipeline is
+    /// validated.
+    func inputFieldReferences() -> [InputFieldReference]
 }
 
 extension StageConfiguration {
     public func validate() -> [Diagnostic] { [] }
+    public func inputFieldReferences() -> [InputFieldReference] { [] }
 }
 
 /// The configuration of a stage that has no options.
@@ -200,6 +206,6 @@ public struct EmptyConfiguration: StageConfiguration {
 
 /// A number without a trailing ".0" and without exponent noise for whole values.
 func compactNumber(_ v: Double) -> String {
-    if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+    if v == v.rounded(), let i = Int64(exactly: v) { return String(i) }
     return String(v)
 }

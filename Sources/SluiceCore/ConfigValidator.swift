@@ -100,7 +100,16 @@ public struct ConfigValidator {
         case .boolean:
             guard case .bool = value else { wrongType(value, type, at: path, secret: secret); return value }
         case .integer(let range):
-            guard let i = value.integerValue else { wrongType(value, type, at: path, secret: secret); return value }
+            guard let i = value.integerValue else {
+                // A whole number too large to be exact is out of range, not of the wrong type.
+                if case .number(let n) = value, n == n.rounded() {
+                    let expected = range == nil ? "an integer of at most \(Int64(ConfigValidator.largestExactInteger)) in magnitude" : type.expectation
+                    diagnostics.append(Diagnostic(.invalidValue, at: path, "value \(compactNumber(n)) is out of range", expected: expected))
+                    return value
+                }
+                wrongType(value, type, at: path, secret: secret)
+                return value
+            }
             if let range, !range.contains(i) {
                 diagnostics.append(Diagnostic(.invalidValue, at: path, "value \(i) is out of range", expected: type.expectation))
             }
@@ -138,12 +147,24 @@ public struct ConfigValidator {
             guard case .object(let o) = value else { wrongType(value, type, at: path, secret: secret); return value }
             return .object(JSONObject(o.entries.map { ($0.key, check($0.value, type: valueType, at: path.appending($0.key), secret: secret)) }))
         case .oneOf(let types):
+            // The first branch that accepts the value wins; if none does, a branch of the value's own
+            // kind says why (`speed: 0` is out of the number range, not of the wrong type).
+            var closest: [Diagnostic]?
             for t in types {
                 var probe = ConfigValidator(substituted: substituted, unresolved: unresolved)
                 let converted = probe.check(value, type: t, at: path, secret: secret)
                 if probe.diagnostics.isEmpty { return converted }
+                if closest == nil, !probe.diagnostics.contains(where: { $0.code == .wrongType }) { closest = probe.diagnostics }
             }
-            wrongType(value, type, at: path, secret: secret)
+            if let closest {
+                diagnostics += closest.map { d in
+                    var d = d
+                    d.expected = type.expectation
+                    return d
+                }
+            } else {
+                wrongType(value, type, at: path, secret: secret)
+            }
         case .custom(_, let expected, let isValid):
             if !isValid(value) {
                 diagnostics.append(Diagnostic(.invalidValue, at: path, "invalid value: got \(show(value, secret: secret))", expected: expected))
@@ -151,4 +172,9 @@ public struct ConfigValidator {
         }
         return value
     }
+}
+
+extension ConfigValidator {
+    /// The largest integer a JSON number (a double) holds exactly: 2⁵³ − 1.
+    static let largestExactInteger: Double = 9_007_199_254_740_991
 }

@@ -24,15 +24,37 @@ public enum DurationText {
         return .nanoseconds(total)
     }
 
-    /// The shortest exact text for `duration`, e.g. `1.5s` or `250ms`.
+    /// Text for `duration` a person reads at a glance: exact in the largest unit that divides it
+    /// (`250ms`, `2m`), otherwise to three significant digits in the unit that fits (`64.8ms`, `1.23s`:
+    /// a jittered backoff, never `64837022ns`).
     public static func format(_ duration: Duration) -> String {
         let ns = duration.nanoseconds
+        if ns == 0 { return "0s" }
         for (unit, size) in [("d", Int64(86_400_000_000_000)), ("h", 3_600_000_000_000), ("m", 60_000_000_000), ("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1000)]
-        where ns != 0 && ns % size == 0 {
+        where ns % size == 0 {
             return "\(ns / size)\(unit)"
         }
-        if ns != 0 && ns % 1_000_000 == 0 { return "\(Double(ns) / 1e9)s" }
-        return "\(ns)ns"
+        let magnitude = ns.magnitude
+        let (unit, size): (String, Double) = magnitude >= 1_000_000_000 ? ("s", 1e9) : magnitude >= 1_000_000 ? ("ms", 1e6) : magnitude >= 1000 ? ("us", 1e3) : ("ns", 1)
+        let value = Double(ns) / size
+        let decimals = abs(value) >= 100 ? 0 : abs(value) >= 10 ? 1 : 2
+        return roundedText(value, decimals: decimals) + unit
+    }
+
+    /// `value` with at most `decimals` decimals, trailing zeros dropped.
+    static func roundedText(_ value: Double, decimals: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = (value * scale).rounded()
+        guard let whole = Int64(exactly: scaled) else { return "\(value)" }
+        let sign = whole < 0 ? "-" : ""
+        let digits = String(whole.magnitude)
+        guard decimals > 0 else { return sign + digits }
+        let padded = String(repeating: "0", count: max(0, decimals + 1 - digits.count)) + digits
+        var fraction = String(padded.suffix(decimals))
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        let integer = String(padded.dropLast(decimals))
+        return sign + integer + (fraction.isEmpty ? "" : "." + fraction)
     }
 }
 

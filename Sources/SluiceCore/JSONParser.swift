@@ -14,17 +14,15 @@ public struct SourcePosition: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(line):\(column)" }
 }
 
-/// A parsed JSON document together with the position of every value in it.
+/// A parsed JSON document that can say where each of its values starts.
+///
+/// Positions are not stored per value (that would cost many times the file's size); they are found on
+/// demand, by one pass over the source for all the pointers asked about at once.
 public struct JSONDocument: Sendable {
     /// The root value.
     public var root: JSONValue
-    /// Where each value starts in the source, by JSON Pointer.
-    public var positions: [JSONPointer: SourcePosition]
-
-    init(root: JSONValue, positions: [JSONPointer: SourcePosition]) {
-        self.root = root
-        self.positions = positions
-    }
+    /// The source text.
+    let bytes: [UInt8]
 
     /// The deepest nesting of arrays and objects accepted. Parsing recurses once per level, so a limit
     /// is what keeps hostile input from exhausting the stack; no pipeline file, REST body or record
@@ -37,7 +35,8 @@ public struct JSONDocument: Sendable {
     ///   ``maximumDepth`` is one.
     public init(parsing bytes: some Collection<UInt8>) throws(JSONSyntaxError) {
         var parser = JSONParser(bytes: Array(bytes))
-        self = try parser.parseDocument()
+        root = try parser.parseDocument()
+        self.bytes = parser.bytes
     }
 
     /// Parses JSON text.
@@ -47,12 +46,14 @@ public struct JSONDocument: Sendable {
 
     /// The position of the value at `pointer`, or of its nearest ancestor that has one.
     public func position(of pointer: JSONPointer) -> SourcePosition? {
-        var tokens = pointer.tokens
-        while true {
-            if let p = positions[JSONPointer(tokens: tokens)] { return p }
-            if tokens.isEmpty { return nil }
-            tokens.removeLast()
-        }
+        positions(of: [pointer])[pointer]
+    }
+
+    /// The positions of the values at `pointers` (each, or its nearest ancestor that exists), found in
+    /// one pass over the source.
+    public func positions(of pointers: some Sequence<JSONPointer>) -> [JSONPointer: SourcePosition] {
+        var finder = JSONPositionFinder(bytes: bytes)
+        return finder.find(Array(pointers))
     }
 }
 
@@ -80,22 +81,23 @@ struct JSONParser {
     var index = 0
     var line = 1
     var lineStart = 0
-    var positions: [JSONPointer: SourcePosition] = [:]
     var depth = 0
+    /// The tokens of the value being parsed, for the one message that names a pointer.
+    var path: [String] = []
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
     var position: SourcePosition { SourcePosition(line: line, column: index - lineStart + 1) }
 
-    mutating func parseDocument() throws(JSONSyntaxError) -> JSONDocument {
+    mutating func parseDocument() throws(JSONSyntaxError) -> JSONValue {
         // Skip a UTF-8 byte order mark.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3; lineStart = 3 }
         skipWhitespace()
         if index == bytes.count { throw fail("the file is empty; expected a JSON object") }
-        let root = try parseValue(at: .root)
+        let root = try parseValue()
         skipWhitespace()
         if index < bytes.count { throw fail("unexpected \(describeCurrent()) after the end of the JSON value") }
-        return JSONDocument(root: root, positions: positions)
+        return root
     }
 
     func fail(_ message: String) -> JSONSyntaxError { JSONSyntaxError(message: message, position: position) }
@@ -122,12 +124,11 @@ struct JSONParser {
         }
     }
 
-    mutating func parseValue(at pointer: JSONPointer) throws(JSONSyntaxError) -> JSONValue {
-        positions[pointer] = position
+    mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
         guard index < bytes.count else { throw fail("unexpected end of file; expected a value") }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try parseObject(at: pointer)
-        case UInt8(ascii: "["): return try parseArray(at: pointer)
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
         case UInt8(ascii: "\""): return .string(try parseString())
         case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
@@ -149,15 +150,15 @@ struct JSONParser {
         }
     }
 
-    mutating func enter(_ pointer: JSONPointer) throws(JSONSyntaxError) {
+    mutating func enter() throws(JSONSyntaxError) {
         depth += 1
         if depth > JSONDocument.maximumDepth {
-            throw JSONSyntaxError(message: "nested too deeply (limit \(JSONDocument.maximumDepth))", position: position, pointer: pointer)
+            throw JSONSyntaxError(message: "nested too deeply (limit \(JSONDocument.maximumDepth))", position: position, pointer: JSONPointer(tokens: path))
         }
     }
 
-    mutating func parseObject(at pointer: JSONPointer) throws(JSONSyntaxError) -> JSONValue {
-        try enter(pointer)
+    mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
+        try enter()
         defer { depth -= 1 }
         index += 1
         var object = JSONObject()
@@ -182,7 +183,9 @@ struct JSONParser {
             }
             index += 1
             skipWhitespace()
-            let value = try parseValue(at: pointer.appending(key))
+            path.append(key)
+            let value = try parseValue()
+            path.removeLast()
             object.entries.append((key, value))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of file inside an object; expected ',' or '}'") }
@@ -192,8 +195,8 @@ struct JSONParser {
         }
     }
 
-    mutating func parseArray(at pointer: JSONPointer) throws(JSONSyntaxError) -> JSONValue {
-        try enter(pointer)
+    mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
+        try enter()
         defer { depth -= 1 }
         index += 1
         var elements: [JSONValue] = []
@@ -202,7 +205,9 @@ struct JSONParser {
         while true {
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") { throw fail("trailing comma before ']' is not allowed") }
-            elements.append(try parseValue(at: pointer.appending(elements.count)))
+            path.append(String(elements.count))
+            elements.append(try parseValue())
+            path.removeLast()
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of file inside an array; expected ',' or ']'") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -282,6 +287,7 @@ struct JSONParser {
 
     mutating func parseNumber() throws(JSONSyntaxError) -> Double {
         let start = index
+        let startPosition = position
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         func digits(_ p: inout JSONParser) -> Int {
             let s = p.index
@@ -308,6 +314,9 @@ struct JSONParser {
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let value = Double(text) else { throw fail("invalid number '\(text)'") }
+        guard value.isFinite else {
+            throw JSONSyntaxError(message: "number \(text) is out of range; expected a magnitude below 1.8e308", position: startPosition, pointer: JSONPointer(tokens: path))
+        }
         return value
     }
 }

@@ -35,14 +35,20 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return Timestamp(nanosecondsSinceEpoch: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec))
     }
 
-    /// The timestamp `duration` later than this one.
+    /// The timestamp `duration` later than this one, saturating at the first and last representable
+    /// instants (years 1677 and 2262) instead of wrapping around.
     public func advanced(by duration: Duration) -> Timestamp {
-        Timestamp(nanosecondsSinceEpoch: nanosecondsSinceEpoch &+ duration.nanoseconds)
+        let (sum, overflow) = nanosecondsSinceEpoch.addingReportingOverflow(duration.nanoseconds)
+        if overflow { return Timestamp(nanosecondsSinceEpoch: duration < .zero ? .min : .max) }
+        return Timestamp(nanosecondsSinceEpoch: sum)
     }
 
-    /// The duration from this timestamp to `other` (negative when `other` is earlier).
+    /// The duration from this timestamp to `other` (negative when `other` is earlier), exact for any
+    /// two timestamps.
     public func duration(to other: Timestamp) -> Duration {
-        .nanoseconds(other.nanosecondsSinceEpoch &- nanosecondsSinceEpoch)
+        let (difference, overflow) = other.nanosecondsSinceEpoch.subtractingReportingOverflow(nanosecondsSinceEpoch)
+        if !overflow { return .nanoseconds(difference) }
+        return .nanoseconds(other.nanosecondsSinceEpoch) - .nanoseconds(nanosecondsSinceEpoch)
     }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {

@@ -14,6 +14,8 @@ public enum ConfigurationLoader {
         var validator = ConfigValidator()
         let value = validator.validate(document.root, spec: C.spec, at: .root)
         guard validator.diagnostics.isEmpty else { throw ValidationFailure(validator.diagnostics) }
-        return try decodeConfiguration(C.self, from: value, at: .root).get() as! C
+        let (configuration, problems) = try decodeConfiguration(C.self, from: value, at: .root).get()
+        guard problems.isEmpty else { throw ValidationFailure(problems) }
+        return configuration as! C
     }
 }

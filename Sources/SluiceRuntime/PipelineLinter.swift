@@ -55,9 +55,10 @@ public struct PipelineLinter: Sendable {
         let plan = run.lint(document.root, defaultName: defaultName, file: file)
         if !run.diagnostics.isEmpty {
             var all = run.diagnostics
+            let positions = document.positions(of: Set(all.map(\.path)))
             for i in all.indices {
                 all[i].file = file
-                all[i].position = document.position(of: all[i].path)
+                all[i].position = positions[all[i].path]
             }
             all.sort { a, b in
                 switch (a.position, b.position) {
@@ -206,7 +207,9 @@ struct LintRun {
                         ok = false
                     }
                 } else {
-                    report(.danglingFrom, p, "no stage has the id \"\(up)\"", expected: "one of " + ids.filter { $0 != d.id }.map { "\"\($0)\"" }.joined(separator: ", "),
+                    let others = ids.filter { $0 != d.id }
+                    report(.danglingFrom, p, "no stage has the id \"\(up)\"",
+                           expected: others.isEmpty ? "the id of another stage (this file has no other)" : "one of " + others.map { "\"\($0)\"" }.joined(separator: ", "),
                            hint: didYouMean(up, in: ids.filter { $0 != d.id }))
                     ok = false
                 }
@@ -284,7 +287,9 @@ struct LintRun {
             guard d.configValid else { continue }
             let configuration: any StageConfiguration
             switch decodeConfiguration(configurationType(of: stageType), from: d.config, at: d.configPointer) {
-            case .success(let c): configuration = c
+            case .success(let (c, problems)):
+                configuration = c
+                diagnostics += problems
             case .failure(let failure):
                 diagnostics += failure.diagnostics
                 continue
@@ -296,6 +301,18 @@ struct LintRun {
                let declared = declaredOutputFields[d.from[0]] ?? (upstreamTypes[0] as? any Record.Type)?.declaredFields {
                 let names = declared.map(\.name)
                 checkExpressionFields(d, spec: descriptor.spec, known: names, upstream: d.from[0])
+                let known = Set(names)
+                for reference in configuration.inputFieldReferences() where !known.contains(reference.field) {
+                    let pointer = JSONPointer(tokens: d.configPointer.tokens + reference.pointer.tokens)
+                    if let column = reference.column {
+                        report(.expression, pointer,
+                               "unknown field '\(reference.field)' at column \(column): \"\(d.from[0])\" emits \(fieldListing(names))",
+                               expected: "a field of the input", hint: didYouMean(reference.field, in: names))
+                    } else {
+                        report(.unknownField, pointer, "\"\(d.from[0])\" emits no field \"\(reference.field)\"",
+                               expected: "one of " + fieldListing(names), hint: didYouMean(reference.field, in: names))
+                    }
+                }
                 if d.queue.policy == .conflate {
                     for (k, key) in d.queue.key.enumerated() where !names.contains(key) {
                         report(.unknownField, d.pointer.appending("queue").appending("key").appending(k),
@@ -339,7 +356,7 @@ struct LintRun {
                   let expression = try? Expression(parsing: text) else { continue }
             for problem in expression.unknownFields(among: known) {
                 report(.expression, d.configPointer.appending(field.name),
-                       "\(problem.message) at column \(problem.column): \"\(upstream)\" emits \(known.joined(separator: ", "))",
+                       "\(problem.message) at column \(problem.column): \"\(upstream)\" emits \(fieldListing(known))",
                        expected: "a field of the input", hint: problem.hint)
             }
         }
@@ -562,6 +579,13 @@ struct LintRun {
             return .fail
         }
     }
+}
+
+/// Field names for a message: all of them when few, else the first twelve and how many there are
+/// (`sluice stages KIND` and the did-you-mean hint say the rest).
+func fieldListing(_ names: [String]) -> String {
+    guard names.count > 12 else { return names.joined(separator: ", ") }
+    return names.prefix(12).joined(separator: ", ") + ", … (\(names.count) fields)"
 }
 
 func decodingPointer(_ error: any Error, base: JSONPointer) -> JSONPointer {

@@ -33,7 +33,9 @@ func specialize(_ generic: any RecordGenericStage.Type, forRecord record: any Re
 
 /// Decodes a configuration from its spec-validated JSON (defaults filled in) and runs its own
 /// `validate()`; problems are reported at their paths below `pointer`.
-func decodeConfiguration(_ type: any StageConfiguration.Type, from json: JSONValue, at pointer: JSONPointer) -> Result<any StageConfiguration, ValidationFailure> {
+/// Decodes a configuration and runs its own checks: a configuration that decodes comes back with its
+/// problems (so the checks against other stages still run on it), one that does not with why.
+func decodeConfiguration(_ type: any StageConfiguration.Type, from json: JSONValue, at pointer: JSONPointer) -> Result<(any StageConfiguration, [Diagnostic]), ValidationFailure> {
     let data = Data(json.jsonText.utf8)
     func open<C: StageConfiguration>(_ c: C.Type) throws -> any StageConfiguration {
         try JSONDecoder().decode(C.self, from: data)
@@ -51,5 +53,5 @@ func decodeConfiguration(_ type: any StageConfiguration.Type, from json: JSONVal
         p.path = JSONPointer(tokens: pointer.tokens + problem.path.tokens)
         return p
     }
-    return problems.isEmpty ? .success(configuration) : .failure(ValidationFailure(problems))
+    return .success((configuration, problems))
 }

@@ -72,10 +72,21 @@ struct SQLiteSinkTests {
         #expect(NewestStoredCandles.newest(in: newest, symbol: "SPY", period: "60s") == bar(7, close: 1, state: .final).start)
     }
 
-    @Test("a database that cannot be opened fails the stage with the path in the message")
-    func openFailure() async throws {
+    @Test("a directory as the database path is rejected at validation")
+    func directoryRejected() async throws {
         let dir = temporaryDirectory("sqlite")
+        #expect {
+            _ = try StageHarness.configuration(SQLiteSink<Bar>.Configuration.self, json: #"{"path": "\#(dir)"}"#)
+        } throws: { error in
+            "\(error)".contains("\"\(dir)\" is a directory")
+        }
+    }
+
+    @Test("a database that cannot be opened at run time (its path became a directory) fails the stage with the path in the message")
+    func openFailure() async throws {
+        let dir = temporaryDirectory("sqlite") + "/later"
         let configuration = try StageHarness.configuration(SQLiteSink<Bar>.Configuration.self, json: #"{"path": "\#(dir)"}"#)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         #expect {
             _ = try SQLiteSink<Bar>(configuration: configuration, context: StageContext(stageID: "db", kind: "sqlite", logger: .init(label: "test")))
         } throws: { error in

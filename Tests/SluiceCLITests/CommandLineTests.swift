@@ -57,15 +57,15 @@ struct CommandLineTests {
         #expect(report["outcome"] as? String == "completed")
     }
 
-    @Test("run: a failing stage exits 1 with a message naming the stage")
-    func runFails() async throws {
+    @Test("run: an output path that is a directory is rejected before anything runs (exit 2)")
+    func outputIsDirectory() async throws {
         let dir = try temporaryDirectory()
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("adir"), withIntermediateDirectories: true)
         try write(#"{"stages": [{"id": "gen", "kind": "generate", "config": {"count": 10}}, {"id": "out", "kind": "jsonl", "from": "gen", "config": {"path": "adir"}}]}"#,
                   to: dir.appendingPathComponent("p.json"))
         let out = try await SluiceProcess.run(["run", "p.json"], in: dir)
-        #expect(out.status == 1)
-        #expect(out.stderr.contains(#"stage "out" (jsonl) failed: cannot open"#))
+        #expect(out.status == 2)
+        #expect(out.stderr.contains(#"/stages/1/config/path: "adir" is a directory"#))
     }
 
     @Test("SIGTERM during generate → jsonl: exit 0, and every record the source emitted is in the file")

@@ -7,8 +7,11 @@ struct JSONParserTests {
     func positions() throws {
         let doc = try JSONDocument(parsing: "{\n  \"b\": 1,\n  \"a\": [true, {\"x/y\": null}]\n}")
         #expect(doc.root.objectValue?.keys == ["b", "a"])
-        #expect(doc.positions[JSONPointer(tokens: ["b"])] == SourcePosition(line: 2, column: 8))
-        #expect(doc.positions[JSONPointer(tokens: ["a", "1", "x/y"])] == SourcePosition(line: 3, column: 23))
+        #expect(doc.position(of: JSONPointer(tokens: ["b"])) == SourcePosition(line: 2, column: 8))
+        #expect(doc.position(of: JSONPointer(tokens: ["a", "1", "x/y"])) == SourcePosition(line: 3, column: 23))
+        #expect(doc.position(of: JSONPointer(tokens: ["a", "1", "missing", "deeper"])) == SourcePosition(line: 3, column: 15), "the nearest ancestor that exists")
+        let several = doc.positions(of: [JSONPointer(tokens: ["a"]), JSONPointer(tokens: ["a", "0"]), .root])
+        #expect(several == [JSONPointer(tokens: ["a"]): SourcePosition(line: 3, column: 8), JSONPointer(tokens: ["a", "0"]): SourcePosition(line: 3, column: 9), .root: SourcePosition(line: 1, column: 1)])
         #expect(JSONPointer(tokens: ["a", "1", "x/y"]).description == "/a/1/x~1y")
     }
 
@@ -56,6 +59,14 @@ struct DurationTests {
     func parse(text: String, expected: Duration, printed: String) {
         #expect(DurationText.parse(text) == expected)
         #expect(DurationText.format(expected) == printed)
+    }
+
+    @Test("durations that are not round print to three significant digits, never as raw nanoseconds", arguments: [
+        (Duration.nanoseconds(64_837_022), "64.8ms"), (.nanoseconds(24_656_421), "24.7ms"), (.nanoseconds(1_234_567_891), "1.23s"),
+        (.nanoseconds(123_456_789_012), "123s"), (.nanoseconds(1_500), "1.5us"), (.nanoseconds(2_345), "2.35us"), (.zero, "0s"),
+    ])
+    func humanDurations(duration: Duration, printed: String) {
+        #expect(DurationText.format(duration) == printed)
     }
 
     @Test("invalid durations are rejected", arguments: ["", "5", "ms", "-1s", "1w", "1.2.3s"])

@@ -27,7 +27,7 @@ struct PipelineValidationTests {
         let expected = try String(contentsOfFile: path.replacingOccurrences(of: ".json", with: ".expected"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
         do {
-            _ = try PipelineLinter(registry: .standard, environment: [:]).plan(file: path)
+            _ = try PipelineLinter(registry: .all, environment: [:]).plan(file: path)
             Issue.record("\(name) was accepted")
         } catch {
             let got = error.diagnostics.map { d -> String in

@@ -61,6 +61,20 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
 
         public func validate() -> [Diagnostic] {
             var problems: [Diagnostic] = []
+            var directoryOK = true
+            if let dir = workingDirectory {
+                var isDirectory: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) {
+                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["working_directory"]), "no such directory \"\(dir)\"", expected: "an existing directory"))
+                    directoryOK = false
+                } else if !isDirectory.boolValue {
+                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["working_directory"]), "\"\(dir)\" is not a directory", expected: "an existing directory"))
+                    directoryOK = false
+                }
+            }
+            if directoryOK, let program = command.first, let problem = Self.problem(withProgram: program, in: workingDirectory, path: environment["PATH"]) {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["command", "0"]), problem, expected: "an executable file, or a program on PATH"))
+            }
             var seen: Set<String> = []
             for (i, text) in output.columns.enumerated() {
                 guard let column = ExecStage.column(text) else { continue }
@@ -69,6 +83,24 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
                 }
             }
             return problems
+        }
+
+        /// Why `program` cannot be run, or `nil`: a name with a `/` is a file (relative to the working
+        /// directory), a bare name is looked up on `PATH`.
+        static func problem(withProgram program: String, in directory: String?, path: String?) -> String? {
+            if program.isEmpty { return "the program name is empty" }
+            func executable(_ file: String) -> Bool {
+                var isDirectory: ObjCBool = false
+                return FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) && !isDirectory.boolValue && access(file, X_OK) == 0
+            }
+            if program.contains("/") {
+                let file = program.hasPrefix("/") || directory == nil ? program : directory! + "/" + program
+                guard FileManager.default.fileExists(atPath: file) else { return "no such program \"\(file)\"" }
+                return executable(file) ? nil : "\"\(file)\" is not an executable file"
+            }
+            let search = path ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+            for dir in search.split(separator: ":") where executable("\(dir)/\(program)") { return nil }
+            return "no program \"\(program)\" on PATH"
         }
 
         /// The schema the declared columns describe.

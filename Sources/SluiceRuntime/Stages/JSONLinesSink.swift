@@ -32,6 +32,11 @@ public struct JSONLinesSink<Element: Record>: RecordGenericStage {
                 ConfigField("fsync", .boolean, default: .bool(false), advanced: true, doc: "fsync the file when the stage finishes."),
             ])
         }
+
+        public func validate() -> [Diagnostic] {
+            guard path != "-", let problem = FileOutput.problem(withOutputPath: path) else { return [] }
+            return [Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), problem, expected: "a file this process can write, or \"-\" for standard output")]
+        }
     }
 
     public static var kind: String { "jsonl" }
@@ -72,37 +77,4 @@ public struct JSONLinesSink<Element: Record>: RecordGenericStage {
             try FileOutput.writeAll(fd, writer.bytes, path: path)
         }
     }
-}
-
-/// Small POSIX file helpers with errors that name the file (for sinks that write files).
-public enum FileOutput {
-    public static func open(_ path: String, append: Bool) throws -> Int32 {
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
-        let fd = Foundation.open(path, flags, 0o644)
-        guard fd >= 0 else { throw StageError("open_failed", "cannot open \"\(path)\" for writing: \(errnoText())") }
-        return fd
-    }
-
-    public static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw StageError("write_failed", "cannot write to \"\(path)\": \(errnoText())")
-            }
-            offset += n
-        }
-    }
-
-    public static func createParentDirectories(of path: String) throws {
-        let parent = URL(fileURLWithPath: path).deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        } catch {
-            throw StageError("mkdir_failed", "cannot create directory \"\(parent.path)\" for \"\(path)\"", underlying: error)
-        }
-    }
-
-    public static func errnoText() -> String { String(cString: strerror(errno)) }
 }
