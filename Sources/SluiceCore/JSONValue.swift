@@ -2,7 +2,7 @@
 ///
 /// Pipeline files and stage configurations are handled as `JSONValue` trees so that validation can
 /// walk them with exact JSON Pointer paths before anything is decoded into a typed configuration.
-public indirect enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     /// `null`
     case null
     /// `true` or `false`

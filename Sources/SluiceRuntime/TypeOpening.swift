@@ -36,9 +36,8 @@ func specialize(_ generic: any RecordGenericStage.Type, forRecord record: any Re
 /// Decodes a configuration and runs its own checks: a configuration that decodes comes back with its
 /// problems (so the checks against other stages still run on it), one that does not with why.
 func decodeConfiguration(_ type: any StageConfiguration.Type, from json: JSONValue, at pointer: JSONPointer) -> Result<(any StageConfiguration, [Diagnostic]), ValidationFailure> {
-    let data = Data(json.jsonText.utf8)
     func open<C: StageConfiguration>(_ c: C.Type) throws -> any StageConfiguration {
-        try JSONDecoder().decode(C.self, from: data)
+        try JSONValueDecoder.decode(C.self, from: json)
     }
     let configuration: any StageConfiguration
     do {

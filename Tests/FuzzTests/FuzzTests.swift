@@ -34,9 +34,13 @@ struct FuzzTests {
     static func campaign(_ corpus: [[UInt8]], iterations: Int, salt: UInt64, _ check: ([UInt8]) throws -> Void) rethrows {
         var m = Mutator(seed: Mutator.seed ^ salt)
         var pool = corpus
+        // In a long campaign, SLUICE_FUZZ_LAST names a file that always holds the input being tried, so
+        // the one that crashed the process is there afterwards.
+        let last = ProcessInfo.processInfo.environment["SLUICE_FUZZ_LAST"]
         for i in 0..<Mutator.iterations(default: iterations) {
             let base = pool[m.below(pool.count)]
             let input = m.mutate(base, other: pool[m.below(pool.count)])
+            if let last { FileManager.default.createFile(atPath: last, contents: Data(input)) }
             try check(input)
             // Keep some mutants as bases, so mutations compound.
             if i % 16 == 0, input.count < 100_000 { pool.append(input) }
