@@ -12,7 +12,8 @@ struct BenchCommand: AsyncParsableCommand {
             queues), csv and sqlite (generate → the sink, writing a temporary file; rows per second),
             decode (100-Quote COMPACT frames decoded on one core), e2e (simulator flood → WebSocket over
             loopback → dxlink → dxlink_decode → null, all in this process) and e2e-process (the same with
-            the simulator in a separate `sluice simulate --flood` process).
+            the simulator in a separate `sluice simulate --flood` process), validate (parse + validate of
+            20 MB pipeline files in a child process: MB/s and peak memory over file size).
             Build in release mode for meaningful numbers: swift run -c release sluice bench
             """
     )
@@ -23,13 +24,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Runs per scenario; the best and the median are reported.")
     var runs: Int = 3
 
-    @Option(help: "Only this scenario (filter, chain, decode or e2e).")
+    @Option(help: "Only this scenario (filter, chain, csv, sqlite, decode, e2e, e2e-process or validate).")
     var scenario: String?
 
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
-        let names = PipelineBenchmark.scenarios.map(\.name) + ["csv", "sqlite", "decode", "e2e", "e2e-process"]
+        let names = PipelineBenchmark.scenarios.map(\.name) + ["csv", "sqlite", "decode", "e2e", "e2e-process", "validate"]
         if let scenario, !names.contains(scenario) {
             throw ValidationError("unknown scenario \"\(scenario)\"; expected one of: " + names.joined(separator: ", "))
         }
@@ -82,6 +83,9 @@ struct BenchCommand: AsyncParsableCommand {
             ("e2e-process", "sluice simulate --flood (own process) → WebSocket (loopback) → dxlink → dxlink_decode → null",
              { try await Self.endToEndWithSimulatorProcess(events: min(events, 5_000_000)) }),
         ]
+        if scenario == nil || scenario == "validate" {
+            try ValidateBenchmark.run(runs: runs, megabytes: 20)
+        }
         for (name, shape, body) in marketData where scenario == nil || scenario == name {
             var rates: [Double] = []
             for _ in 0..<runs { rates.append(try await body()) }

@@ -27,14 +27,30 @@ public struct PipelineLinter: Sendable {
 
     /// Reads and checks the pipeline file at `path`.
     public func plan(file path: String) throws(ValidationFailure) -> PipelinePlan {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = Self.read(path) else {
             let exists = FileManager.default.fileExists(atPath: path)
             var d = Diagnostic(.unreadableFile, at: .root, exists ? "cannot read the file" : "no such file")
             d.file = path
             throw ValidationFailure([d])
         }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try plan(bytes: Array(data), file: path, defaultName: name)
+        return try plan(bytes: bytes, file: path, defaultName: name)
+    }
+
+    /// The file's bytes, read once into the array the parser uses (no `Data` copy beside it).
+    static func read(_ path: String) -> [UInt8]? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var info = stat()
+        guard fstat(fileno(file), &info) == 0, info.st_mode & S_IFMT != S_IFDIR else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(info.st_size) + 1)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+            if n > 0 { bytes.append(contentsOf: chunk[..<n]) }
+            if n < chunk.count { return ferror(file) == 0 ? bytes : nil }
+        }
     }
 
     /// Checks pipeline JSON text; `file` names it in messages.
