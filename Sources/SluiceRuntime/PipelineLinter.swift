@@ -114,6 +114,10 @@ struct LintRun {
         var config: JSONValue
         var configPointer: JSONPointer
         var configValid: Bool
+        /// For a configuration with field-level problems: the same with each bad field set to its
+        /// default, so the stage's own cross-field checks and the checks against other stages still run
+        /// and report in the same pass. `nil` when that is not possible (a bad field has no default).
+        var repairedConfig: JSONValue?
         var queue: QueueSpec
         var errorPolicy: ErrorPolicy
         var secrets: [String]
@@ -300,14 +304,15 @@ struct LintRun {
             // The output type is known from the type alone, so stages downstream are still checked.
             let out = outputType(of: stageType)
             if descriptor.role != .sink { outputTypes[id] = out }
-            guard d.configValid else { continue }
+            // A configuration with field problems (already reported) is checked further as repaired.
+            guard let configJSON = d.configValid ? d.config : d.repairedConfig else { continue }
             let configuration: any StageConfiguration
-            switch decodeConfiguration(configurationType(of: stageType), from: d.config, at: d.configPointer) {
+            switch decodeConfiguration(configurationType(of: stageType), from: configJSON, at: d.configPointer) {
             case .success(let (c, problems)):
                 configuration = c
                 diagnostics += problems
             case .failure(let failure):
-                diagnostics += failure.diagnostics
+                if d.configValid { diagnostics += failure.diagnostics }
                 continue
             }
 
@@ -517,19 +522,45 @@ struct LintRun {
         let policy = readErrorPolicy(o["on_error"], at: p.appending("on_error"))
         var config = JSONValue.object(JSONObject())
         var configValid = false
+        var repaired: JSONValue?
         var secrets: [String] = []
         if let descriptor {
             let before = diagnostics.count
             var validator = ConfigValidator(substituted: substituted, unresolved: unresolved)
             config = validator.validate(o["config"], spec: descriptor.spec, at: p.appending("config"))
             diagnostics += validator.diagnostics
-            configValid = diagnostics.count == before && !unresolved.contains(where: { $0.tokens.starts(with: p.tokens) })
+            let hasUnresolved = unresolved.contains(where: { $0.tokens.starts(with: p.tokens) })
+            configValid = diagnostics.count == before && !hasUnresolved
+            if !configValid, !hasUnresolved { repaired = Self.repair(config, spec: descriptor.spec, problems: validator.diagnostics, at: p.appending("config")) }
             secrets = collectSecrets(o["config"] ?? .null, spec: descriptor.spec)
         }
         guard idOK else { return nil }
         return Draft(index: i, pointer: p, id: id, kind: kind, descriptor: descriptor, from: from, fromPointers: fromPointers,
-                     config: config, configPointer: p.appending("config"), configValid: configValid,
+                     config: config, configPointer: p.appending("config"), configValid: configValid, repairedConfig: repaired,
                      queue: queue, errorPolicy: policy, secrets: secrets)
+    }
+
+    /// `config` with every top-level field that has a problem set to its default (unknown fields
+    /// removed); `nil` if a bad field has no default, or a required one is missing.
+    static func repair(_ config: JSONValue, spec: ConfigSpec, problems: [Diagnostic], at pointer: JSONPointer) -> JSONValue? {
+        guard case .object(var object) = config else { return nil }
+        let depth = pointer.tokens.count
+        var bad = Set<String>()
+        for problem in problems {
+            guard problem.path.tokens.count > depth, problem.path.tokens.starts(with: pointer.tokens) else { return nil }
+            bad.insert(problem.path.tokens[depth])
+        }
+        for name in bad {
+            guard let field = spec.fields.first(where: { $0.name == name }) else {
+                object[name] = nil
+                continue
+            }
+            // Only a default stands in: dropping an optional field could raise a problem that is not
+            // there ("nothing to subscribe to" for a `candles` with one bad period).
+            guard let value = field.defaultValue else { return nil }
+            object[name] = value
+        }
+        return .object(object)
     }
 
     static let queueSpec = ConfigSpec([
