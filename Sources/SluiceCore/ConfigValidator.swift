@@ -139,7 +139,19 @@ public struct ConfigValidator {
             if items.count < minCount {
                 diagnostics.append(Diagnostic(.invalidValue, at: path, "the array is empty", expected: type.expectation))
             }
-            return .array(items.enumerated().map { check($1, type: element, at: path.appending($0), secret: secret) })
+            // Rebuilt only if an element changed (a substituted string read as a number): a big array
+            // is checked in place, not copied.
+            var changed: [JSONValue]?
+            for (i, item) in items.enumerated() {
+                let converted = check(item, type: element, at: path.appending(i), secret: secret)
+                if changed != nil {
+                    changed![i] = converted
+                } else if !converted.isSameValue(as: item) {
+                    changed = items
+                    changed![i] = converted
+                }
+            }
+            return changed.map { .array($0) } ?? value
         case .object(let spec):
             guard case .object(let o) = value else { wrongType(value, type, at: path, secret: secret); return value }
             return .object(validateObject(o, spec: spec, at: path))
@@ -177,4 +189,23 @@ public struct ConfigValidator {
 extension ConfigValidator {
     /// The largest integer a JSON number (a double) holds exactly: 2⁵³ − 1.
     static let largestExactInteger: Double = 9_007_199_254_740_991
+}
+
+extension JSONValue {
+    /// Whether `other` is this very value: equal scalars, or containers with the same storage. Cheap,
+    /// unlike `==` on containers, for telling "unchanged" from "rebuilt".
+    func isSameValue(as other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.null, .null): return true
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b || (a.isNaN && b.isNaN)
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)):
+            return a.count == b.count && a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
+        case (.object(let a), .object(let b)):
+            return a.entries.count == b.entries.count
+                && a.entries.withUnsafeBufferPointer { x in b.entries.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
+        default: return false
+        }
+    }
 }

@@ -28,21 +28,44 @@ public struct EnvironmentSubstitution: Sendable {
     /// Substitutes throughout `value`.
     public func apply(to value: JSONValue) -> Result {
         var result = Result(value: .null, substituted: [], unresolved: [], diagnostics: [])
-        result.value = walk(value, at: .root, &result)
+        var path: [String] = []
+        result.value = walk(value, path: &path, &result) ?? value
         return result
     }
 
-    private func walk(_ value: JSONValue, at pointer: JSONPointer, _ result: inout Result) -> JSONValue {
+    /// The value with its substitutions made, or `nil` when nothing in it changes: untouched parts of a
+    /// big file are shared, not copied, and a pointer is built only where a `$` is.
+    private func walk(_ value: JSONValue, path: inout [String], _ result: inout Result) -> JSONValue? {
         switch value {
         case .string(let s):
-            guard s.contains("$") else { return value }
-            return .string(expand(s, at: pointer, &result))
-        case .array(let a):
-            return .array(a.enumerated().map { walk($1, at: pointer.appending($0), &result) })
-        case .object(let o):
-            return .object(JSONObject(o.entries.map { ($0.key, walk($0.value, at: pointer.appending($0.key), &result)) }))
+            guard s.contains("$") else { return nil }
+            return .string(expand(s, at: JSONPointer(tokens: path), &result))
+        case .array(let items):
+            var changed: [JSONValue]?
+            for (i, item) in items.enumerated() {
+                path.append(String(i))
+                let new = walk(item, path: &path, &result)
+                path.removeLast()
+                if let new {
+                    if changed == nil { changed = items }
+                    changed![i] = new
+                }
+            }
+            return changed.map { .array($0) }
+        case .object(let object):
+            var changed: JSONObject?
+            for (i, entry) in object.entries.enumerated() {
+                path.append(entry.key)
+                let new = walk(entry.value, path: &path, &result)
+                path.removeLast()
+                if let new {
+                    if changed == nil { changed = object }
+                    changed!.entries[i].value = new
+                }
+            }
+            return changed.map { .object($0) }
         default:
-            return value
+            return nil
         }
     }
 
