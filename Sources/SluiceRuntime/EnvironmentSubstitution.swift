@@ -38,7 +38,7 @@ public struct EnvironmentSubstitution: Sendable {
     private func walk(_ value: JSONValue, path: inout [String], _ result: inout Result) -> JSONValue? {
         switch value {
         case .string(let s):
-            guard s.contains("$") else { return nil }
+            guard s.utf8.contains(UInt8(ascii: "$")) else { return nil }
             return .string(expand(s, at: JSONPointer(tokens: path), &result))
         case .array(let items):
             var changed: [JSONValue]?

@@ -16,12 +16,22 @@ struct ExpressionLexer {
     init(_ source: String) { scalars = Array(source.unicodeScalars) }
 
     static let twoCharOperators: Set<String> = ["==", "!=", "<=", ">=", "&&", "||"]
+
+    /// Whitespace, with ASCII answered without the Unicode tables (the common case, and much faster).
+    static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII ? (c == " " || c == "\t" || c == "\n" || c == "\r") : c.properties.isWhitespace
+    }
+
+    /// A letter, with ASCII answered without the Unicode tables.
+    static func isLetter(_ c: Unicode.Scalar) -> Bool {
+        c.isASCII ? (("a"..."z").contains(c) || ("A"..."Z").contains(c)) : c.properties.isAlphabetic
+    }
     static let oneCharOperators: Set<Unicode.Scalar> = ["<", ">", "+", "-", "*", "/", "%", "!"]
 
     mutating func tokenize() throws(ExpressionError) -> [(ExpressionToken, Int)] {
         var tokens: [(ExpressionToken, Int)] = []
         while true {
-            while index < scalars.count, scalars[index].properties.isWhitespace { index += 1 }
+            while index < scalars.count, Self.isWhitespace(scalars[index]) { index += 1 }
             let column = index + 1
             guard index < scalars.count else {
                 tokens.append((.end, column))
@@ -40,10 +50,10 @@ struct ExpressionLexer {
                 }
                 tokens.append((try lexNumber(), column))
             default:
-                if c == "_" || c.properties.isAlphabetic {
+                if c == "_" || Self.isLetter(c) {
                     let start = index
                     while index < scalars.count,
-                        scalars[index] == "_" || scalars[index] == "." || scalars[index].properties.isAlphabetic
+                        scalars[index] == "_" || scalars[index] == "." || Self.isLetter(scalars[index])
                             || ("0"..."9").contains(scalars[index])
                     {
                         index += 1
