@@ -393,7 +393,8 @@ struct LintRun {
         }
 
         guard diagnostics.isEmpty else { return nil }
-        return PipelinePlan(name: name, file: file, stages: order.compactMap { plannedIndex[$0].map { plannedStages[$0] } }, secrets: secrets)
+        // Planned in topological order already: the array is the plan's, not a copy.
+        return PipelinePlan(name: name, file: file, stages: plannedStages, secrets: secrets)
     }
 
     mutating func checkExpressionFields(_ d: Draft, spec: ConfigSpec, known: [String], upstream: String) {
