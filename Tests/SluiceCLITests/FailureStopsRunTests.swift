@@ -64,6 +64,28 @@ struct FailureStopsRunTests {
         #expect(stage(report, "out")["dropped"] as? Int == 0)
     }
 
+    @Test("a directory made immutable mid-run (chattr +i) fails the run at the sink's next rotation, with exit 1")
+    func immutableDirectory() async throws {
+        let (out, report, dir) = try await run(#"""
+            {"stages": [
+              {"id": "gen", "kind": "generate", "config": {"rate": 5000}},
+              {"id": "csv", "kind": "csv", "from": "gen", "config": {"path": "out/ticks.csv", "rotate": "size", "max_bytes": 16384, "flush_interval": "50ms"}}
+            ]}
+            """#) { _, dir in
+            let out = dir.appendingPathComponent("out")
+            try await waitUntil("a first rotation") {
+                ((try? FileManager.default.contentsOfDirectory(atPath: out.path)) ?? []).count >= 2
+            }
+            #expect(try exitStatus(of: "chattr", ["+i", out.path]) == 0, "chattr +i (e2fsprogs) must work on the temporary directory's file system")
+        }
+        _ = try? exitStatus(of: "chattr", ["-i", dir.appendingPathComponent("out").path])
+        #expect(out.status == 1)
+        #expect(out.stderr.contains(#"stage "csv" (csv) failed: cannot rename "out/ticks.csv""#))
+        #expect(out.stderr.contains("Operation not permitted"))
+        #expect(report["outcome"] as? String == "failed")
+        #expect(stage(report, "csv")["dropped"] as? Int == 0)
+    }
+
     @Test("an exec stage whose program exits at once fails the run with exit 1, naming the program and status")
     func execExits() async throws {
         let (out, report, _) = try await run(#"""
