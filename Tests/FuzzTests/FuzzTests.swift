@@ -6,7 +6,7 @@ import SluiceRuntime
 import SluiceStages
 import SluiceTesting
 import Testing
-@testable import BuiltinStages
+import BuiltinStages
 
 /// Hostile input is normal input: every parser of outside data is fed thousands of mutated inputs from a
 /// fixed seed, and every input that ever crashed one is kept under `Fixtures/crashers` and replayed.
@@ -40,7 +40,7 @@ struct FuzzTests {
         for i in 0..<Mutator.iterations(default: iterations) {
             let base = pool[m.below(pool.count)]
             let input = m.mutate(base, other: pool[m.below(pool.count)])
-            if let last { FileManager.default.createFile(atPath: last, contents: Data(input)) }
+            if let last { _ = FileManager.default.createFile(atPath: last, contents: Data(input)) }
             try check(input)
             // Keep some mutants as bases, so mutations compound.
             if i % 16 == 0, input.count < 100_000 { pool.append(input) }

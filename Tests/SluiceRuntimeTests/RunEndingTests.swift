@@ -55,6 +55,16 @@ struct RunEndingTests {
         return Pipeline(plan: try TestPipeline(text, registry: registry).plan(), logger: logger)
     }
 
+    /// `pipeline` as the one service of a group that ends with it, as `sluice run` sets it up.
+    func serviceGroup(_ pipeline: Pipeline, drainDeadline: Duration? = nil) -> (PipelineService, ServiceGroup) {
+        let service = PipelineService(pipeline)
+        var configuration = ServiceGroupConfiguration(services: [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup),
+        ], logger: Logger(label: "test"))
+        configuration.maximumGracefulShutdownDuration = drainDeadline
+        return (service, ServiceGroup(configuration: configuration))
+    }
+
     /// Every event a stage sent is received downstream, still queued, dropped by a policy, conflated or
     /// abandoned: nothing is lost without a count.
     func expectConservation(_ report: PipelineReport, from source: String, to sink: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -146,10 +156,7 @@ struct RunEndingTests {
               {"id": "out", "kind": "collect", "from": "gen"}
             ]}
             """#)
-        let service = PipelineService(p)
-        let group = ServiceGroup(configuration: .init(services: [
-            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup),
-        ], logger: Logger(label: "test")))
+        let (service, group) = serviceGroup(p)
         let store = CollectStore()
         try await CollectStore.$current.withValue(store) {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -173,12 +180,7 @@ struct RunEndingTests {
               {"id": "stuck", "kind": "stall", "from": "gen", "config": {"ignore_shutdown": true}, "queue": {"capacity": 16}}
             ]}
             """#)
-        let service = PipelineService(p)
-        var configuration = ServiceGroupConfiguration(services: [
-            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup),
-        ], logger: Logger(label: "test"))
-        configuration.maximumGracefulShutdownDuration = .milliseconds(50)
-        let group = ServiceGroup(configuration: configuration)
+        let (service, group) = serviceGroup(p, drainDeadline: .milliseconds(50))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             while (p.report().stage("stuck")?.queueDepth ?? 0) < 16 { await Task.yield() }
@@ -198,10 +200,7 @@ struct RunEndingTests {
               {"id": "out", "kind": "collect", "from": "boom"}
             ]}
             """#)
-        let service = PipelineService(p)
-        let group = ServiceGroup(configuration: .init(services: [
-            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup),
-        ], logger: Logger(label: "test")))
+        let (service, group) = serviceGroup(p)
         let failure = await #expect(throws: PipelineFailure.self) { try await group.run() }
         #expect(failure?.stageID == "boom")
         #expect(service.finalReport.outcome == .failed)
