@@ -73,7 +73,7 @@ extension SessionLoopbackTests {
         try await DXLinkSimulator.withRunning(simConfig) { sim in
             var config = DXLinkClientConfiguration(subscriptions: [FeedSubscription(type: "Quote", symbol: "AAPL")])
             config.keepaliveInterval = .milliseconds(100)
-            config.silenceTimeout = .seconds(2)  // far above the 50 ms server keepalive, even on a loaded machine
+            config.silenceTimeout = .seconds(10)  // far above the 50 ms server keepalive, even on a CI machine running the whole suite
             let probe = SessionProbe(url: sim.url, configuration: config)
             let frames = try await probe.run { it in
                 let frames = await it.collect(untilState: .subscribed)
