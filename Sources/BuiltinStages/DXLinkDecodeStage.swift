@@ -58,7 +58,7 @@ public struct DXLinkDecodeStage: Stage {
                 if frame.epoch != epoch {
                     epoch = frame.epoch
                     let dropped = assembler.reset()
-                    if dropped > 0 { context.skip("\(dropped) events of an unfinished snapshot dropped at reconnect") }
+                    if dropped > 0 { context.skip("\(dropped) events of an unfinished snapshot dropped at reconnect", count: dropped) }
                 }
                 switch frame.content {
                 case .status(let status):
@@ -82,7 +82,7 @@ public struct DXLinkDecodeStage: Stage {
             if !out.isEmpty { try await output.send(out) }
         }
         if assembler.heldEvents > 0 {
-            context.skip("\(assembler.heldEvents) events of an unfinished snapshot at end of input")
+            context.skip("\(assembler.heldEvents) events of an unfinished snapshot at end of input", count: assembler.heldEvents)
         }
     }
 }

@@ -19,9 +19,11 @@ public struct DXLinkSourceStage: Stage {
         public var from: ConfigDuration
         /// Include extended trading hours (false adds `tho=true`).
         public var extendedHours: Bool
+        /// The FEED contract of the candle channel.
+        public var contract: String
 
         enum CodingKeys: String, CodingKey {
-            case symbols, periods, from
+            case symbols, periods, from, contract
             case extendedHours = "extended_hours"
         }
 
@@ -32,6 +34,7 @@ public struct DXLinkSourceStage: Stage {
             }, minCount: 1), doc: "Candle periods (s, m, h, d, w units)."),
             ConfigField("from", .duration, default: .string("1d"), doc: "History to request, as a duration before now."),
             ConfigField("extended_hours", .boolean, default: .bool(true), doc: "Include extended hours (false: regular hours only, tho=true)."),
+            ConfigField("contract", .oneOf(["HISTORY", "AUTO", "STREAM", "TICKER"]), default: .string("HISTORY"), advanced: true, doc: "FEED contract of the candle channel (history arrives on HISTORY, not always on AUTO)."),
         ])
     }
 
@@ -129,6 +132,8 @@ public struct DXLinkSourceStage: Stage {
         public var keepalive: ConfigDuration
         /// Server silence limit.
         public var silenceTimeout: ConfigDuration?
+        /// How long to wait for the server's Close frame before abandoning the socket.
+        public var closeWait: ConfigDuration
         /// Reconnect backoff.
         public var reconnect: Reconnect
         /// Most bytes per FEED_SUBSCRIPTION message.
@@ -141,7 +146,7 @@ public struct DXLinkSourceStage: Stage {
         enum CodingKeys: String, CodingKey {
             case url, token, simulate, symbols, events, candles, contract, fields, channels, keepalive, reconnect, duration, tastytrade
             case aggregationPeriod = "aggregation_period", dataFormat = "data_format"
-            case silenceTimeout = "silence_timeout", subscriptionBatchBytes = "subscription_batch_bytes"
+            case silenceTimeout = "silence_timeout", closeWait = "close_wait", subscriptionBatchBytes = "subscription_batch_bytes"
         }
 
         public static let spec = ConfigSpec([
@@ -152,13 +157,14 @@ public struct DXLinkSourceStage: Stage {
             ConfigField("symbols", .array(.string), default: .array([]), doc: "Streamer symbols for `events` (e.g. SPY, /ESZ25:XCME, .SPY251219C500)."),
             ConfigField("events", .array(.oneOf(MarketEventType.allCases.map(\.rawValue).filter { $0 != "Candle" })), default: .array([.string("Quote"), .string("Trade")]), doc: "Event types to subscribe for every symbol."),
             ConfigField("candles", .object(Candles.spec), optional: true, doc: "Candle subscriptions: symbols × periods, with history."),
-            ConfigField("contract", .oneOf(["AUTO", "TICKER", "STREAM", "HISTORY"]), default: .string("AUTO"), advanced: true, doc: "FEED channel contract."),
+            ConfigField("contract", .oneOf(["AUTO", "TICKER", "STREAM", "HISTORY"]), default: .string("AUTO"), advanced: true, doc: "FEED contract of the channels of `events` (candles: `candles.contract`)."),
             ConfigField("aggregation_period", .number(0...3600), default: .number(0.1), advanced: true, doc: "Accepted aggregation period in seconds."),
             ConfigField("data_format", .oneOf(["COMPACT", "FULL"]), default: .string("COMPACT"), advanced: true, doc: "Data format to request."),
             ConfigField("fields", .map(.array(.string, minCount: 1)), default: .object(JSONObject()), advanced: true, doc: "Field lists per event type, replacing the full default lists."),
             ConfigField("channels", .oneOf(["per_type", "shared"]), default: .string("per_type"), advanced: true, doc: "One FEED channel per event type, or one shared channel."),
             ConfigField("keepalive", .duration, default: .string("30s"), doc: "KEEPALIVE interval (at most half the server's timeout)."),
             ConfigField("silence_timeout", .duration, optional: true, doc: "Reconnect when the server sends nothing for this long (default: the server's keepalive timeout, 60 s)."),
+            ConfigField("close_wait", .duration, default: .string("1s"), advanced: true, doc: "After deciding to close a connection (silence, timeout, shutdown), wait at most this long for the server's Close before abandoning the socket (at most 30s)."),
             ConfigField("reconnect", .object(Reconnect.spec), default: .object(JSONObject([("initial_delay", .string("500ms")), ("max_delay", .string("30s"))])), doc: "Reconnect backoff (exponential, full jitter)."),
             ConfigField("subscription_batch_bytes", .integer(512...1_000_000), default: .number(8192), advanced: true, doc: "Most bytes in one FEED_SUBSCRIPTION message."),
             ConfigField("duration", .duration, optional: true, doc: "Close the feed after this long (default: run until shutdown)."),
@@ -190,6 +196,9 @@ public struct DXLinkSourceStage: Stage {
                 }
             case (nil, .some):
                 break
+            }
+            if closeWait.duration > .seconds(30) {
+                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["close_wait"]), "close_wait is \(DurationText.format(closeWait.duration))", expected: "at most 30s"))
             }
             if symbols.isEmpty && candles == nil {
                 problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["symbols"]), "nothing to subscribe to", expected: "`symbols` or `candles`"))
@@ -243,6 +252,8 @@ public struct DXLinkSourceStage: Stage {
             var c = DXLinkClientConfiguration(subscriptions: subs)
             c.channelLayout = ChannelLayout(rawValue: channels) ?? .perType
             c.contract = contract
+            c.historyContract = candles?.contract ?? "HISTORY"
+            c.closeWait = closeWait.duration
             c.aggregationPeriod = aggregationPeriod
             c.dataFormat = DataFormat(rawValue: dataFormat) ?? .compact
             c.eventFields = fields

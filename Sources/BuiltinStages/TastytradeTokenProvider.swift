@@ -11,6 +11,9 @@ public struct TastytradeTokenProvider: DXLinkTokenProvider {
     /// A provider backed by `client`.
     public init(client: TastytradeClient) { self.client = client }
 
+    /// A fresh quote token can always be asked for.
+    public var canRenew: Bool { true }
+
     public func endpoint(renew: Bool) async throws -> DXLinkEndpoint {
         let token = try await client.quoteToken(forceRefresh: renew)
         return DXLinkEndpoint(url: token.dxlinkURL, token: token.token)

@@ -4,7 +4,7 @@ import MarketData
 public enum ChannelLayout: String, Sendable, Hashable, CaseIterable {
     /// One channel per event type, numbered as the tastytrade Python SDK does (Candle 1, Greeks 3, …).
     case perType = "per_type"
-    /// Every event type on one channel (as tastytrade's web platform does).
+    /// Every live event type on one channel (as tastytrade's web platform does); candles on a second, with the history contract.
     case shared
 }
 
@@ -14,8 +14,11 @@ public struct DXLinkClientConfiguration: Sendable {
     public var subscriptions: [FeedSubscription]
     /// How event types are spread over channels.
     public var channelLayout: ChannelLayout = .perType
-    /// The FEED contract: `AUTO`, `TICKER`, `STREAM` or `HISTORY`.
+    /// The FEED contract of channels carrying live events: `AUTO`, `TICKER`, `STREAM` or `HISTORY`.
     public var contract: String = "AUTO"
+    /// The FEED contract of the channel carrying candles (history with `fromTime`). tastytrade users report
+    /// that history arrives on `HISTORY` and not always on `AUTO`, so `HISTORY` is the default.
+    public var historyContract: String = "HISTORY"
     /// The aggregation period the client accepts, in seconds (`nil`: the server's default).
     public var aggregationPeriod: Double? = 0.1
     /// The data format to request.
@@ -27,6 +30,8 @@ public struct DXLinkClientConfiguration: Sendable {
     /// How long the server may stay silent before the connection counts as dead (`nil`: the server's own
     /// `keepaliveTimeout`, 60 s if it sends none).
     public var silenceTimeout: Duration?
+    /// After deciding to close, how long to wait for the server's Close frame before abandoning the socket.
+    public var closeWait: Duration = .seconds(1)
     /// How long to wait for each handshake step (SETUP, AUTH_STATE, CHANNEL_OPENED).
     public var actionTimeout: Duration = .seconds(10)
     /// The most bytes in one FEED_SUBSCRIPTION message.
@@ -47,13 +52,23 @@ public struct DXLinkClientConfiguration: Sendable {
         return MarketEventType(rawValue: type)?.fields.map(\.wireName) ?? ["eventSymbol", "eventTime"]
     }
 
-    /// The channels to open and the event types each carries, in ascending channel order.
+    /// The contract to request for `channel`: ``historyContract`` for the candle channel, ``contract`` for
+    /// the others.
+    public func contract(channel: Int) -> String {
+        channelPlan.first { $0.channel == channel }?.types == ["Candle"] ? historyContract : contract
+    }
+
+    /// The channels to open and the event types each carries, in ascending channel order. Candles always
+    /// get a channel of their own (its contract is ``historyContract``).
     public var channelPlan: [(channel: Int, types: [String])] {
         var types: [String] = []
         for s in subscriptions where !types.contains(s.type) { types.append(s.type) }
         switch channelLayout {
         case .shared:
-            return types.isEmpty ? [] : [(1, types)]
+            let live = types.filter { $0 != "Candle" }
+            var plan: [(channel: Int, types: [String])] = live.isEmpty ? [] : [(1, live)]
+            if types.contains("Candle") { plan.append((3, ["Candle"])) }
+            return plan
         case .perType:
             let fixed = ["Candle", "Greeks", "Profile", "Quote", "Summary", "TheoPrice", "TimeAndSale", "Trade", "Underlying", "TradeETH"]
             var next = 1 + 2 * fixed.count

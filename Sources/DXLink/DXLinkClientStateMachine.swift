@@ -8,7 +8,8 @@ public import SluiceCore
 /// ```
 /// idle ─connected→ settingUp ─AUTH_STATE UNAUTHORIZED→ authorizing ─AUTHORIZED→ openingChannels
 ///   ↑                                                                               │ all CHANNEL_OPENED
-///   └──────────────── disconnected (any state; reconnect is the driver's job) ─── subscribed
+///   │                        closing ←─ close(ending): silence, timeout, ERROR ─── subscribed
+///   └──────────────── disconnected (any state; reconnect is the driver's job) ──────┘
 /// ```
 public struct DXLinkClientStateMachine: Sendable {
     /// Where the session is.
@@ -23,8 +24,27 @@ public struct DXLinkClientStateMachine: Sendable {
         case openingChannels
         /// Every channel open and every subscription sent.
         case subscribed
-        /// The server rejected the token; nothing more until a new connection with a new token.
-        case rejected
+        /// The machine decided to close the connection (see ``ending``): nothing more is sent or read.
+        case closing
+    }
+
+    /// Why a connection ended, and so what the driver does next.
+    public enum Ending: Sendable, Hashable {
+        /// Lost or closed for a reason a reconnect can fix: reconnect with backoff.
+        case lost(reason: String)
+        /// The server withdrew the authorization of a running session (ERROR or AUTH_STATE UNAUTHORIZED
+        /// after AUTHORIZED, or before AUTH was sent): reconnect with backoff, with a fresh token where one
+        /// can be had.
+        case unauthorized(reason: String)
+        /// The server refused the token in answer to AUTH: a fresh token once; refused again, the end.
+        case authRefused(reason: String)
+
+        /// What happened, for the feed state and the logs.
+        public var reason: String {
+            switch self {
+            case .lost(let r), .unauthorized(let r), .authRefused(let r): r
+            }
+        }
     }
 
     /// What the driver must do.
@@ -35,11 +55,9 @@ public struct DXLinkClientStateMachine: Sendable {
         case status(FeedStatus.State, reason: String?)
         /// A channel's layout changed; data frames on it decode with this one from now on.
         case layoutChanged(FeedLayout)
-        /// Close the connection; the driver reconnects with backoff.
-        case disconnect(reason: String)
-        /// The token was rejected: get a new one (or give up if none can be had), then reconnect.
-        case tokenRejected(reason: String)
-        /// The server reported an error that does not end the session (logged and counted).
+        /// Close the connection at once, for this reason; nothing may be sent after this action.
+        case close(Ending)
+        /// The server reported an error (every ERROR is counted and logged; some also close).
         case serverError(channel: Int, code: String, message: String)
         /// A message of an unknown type arrived (ignored and counted).
         case unknownMessage(type: String)
@@ -56,6 +74,12 @@ public struct DXLinkClientStateMachine: Sendable {
     public let configuration: DXLinkClientConfiguration
     /// The current state.
     public private(set) var state: State = .idle
+    /// Why the current (or last) connection ends, once decided.
+    public private(set) var ending: Ending?
+    /// Whether the current (or last) connection reached ``State/subscribed``.
+    public private(set) var reachedSubscribed = false
+    /// Where each candle series resumes: only candles the pipeline has been given move it.
+    public private(set) var candleResumePoints = CandleResumePoints()
     private var channels: [Int: Channel] = [:]
     private var nextLayoutID = 1
     private var lastInbound = Timestamp(nanosecondsSinceEpoch: 0)
@@ -64,8 +88,7 @@ public struct DXLinkClientStateMachine: Sendable {
     private var stepName = ""
     private var serverKeepaliveTimeout: Duration?
     private var token = ""
-    /// The newest candle time seen per candle symbol (epoch ms), for resuming history after a reconnect.
-    public private(set) var lastCandleTime: [String: Int64] = [:]
+    private var delivering = false
 
     /// A state machine for `configuration`.
     public init(configuration: DXLinkClientConfiguration) {
@@ -75,10 +98,10 @@ public struct DXLinkClientStateMachine: Sendable {
     /// The layout data on `channel` decodes with.
     public func layout(channel: Int) -> FeedLayout? { channels[channel]?.layout }
 
-    /// The subscriptions that would be sent now: candle `fromTime`s advanced to the newest candle seen.
+    /// The subscriptions that would be sent now: candle `fromTime`s advanced to the newest candle delivered.
     public var currentSubscriptions: [FeedSubscription] {
         configuration.subscriptions.map { s in
-            guard s.fromTime != nil, let last = lastCandleTime[s.symbol] else { return s }
+            guard s.fromTime != nil, let last = candleResumePoints.resumeTime(symbol: s.symbol) else { return s }
             var resumed = s
             resumed.fromTime = max(s.fromTime ?? 0, last)
             return resumed
@@ -96,43 +119,54 @@ public struct DXLinkClientStateMachine: Sendable {
         configuration.silenceTimeout ?? serverKeepaliveTimeout ?? .seconds(60)
     }
 
-    /// The WebSocket is open: start the handshake.
+    /// A new connection is being opened: what the last one decided is forgotten.
+    public mutating func connecting() {
+        ending = nil
+        reachedSubscribed = false
+    }
+
+    /// The WebSocket is open: start the handshake. Silence counts, and the keepalive timer runs, from now.
     public mutating func connected(token: String, now: Timestamp) -> [Action] {
         self.token = token
         state = .settingUp
+        ending = nil
+        reachedSubscribed = false
+        delivering = false
         channels = [:]
         serverKeepaliveTimeout = nil
         lastInbound = now
         lastKeepaliveSent = now
+        candleResumePoints.connectionStarted()
         expect("SETUP and AUTH_STATE", now: now)
         let c = configuration
         return [.status(.connected, reason: nil),
                 .send(.setup(version: c.version, keepaliveTimeout: c.announcedKeepaliveTimeout, acceptKeepaliveTimeout: c.announcedKeepaliveTimeout))]
     }
 
-    /// A candle arrived: remember its time so that a reconnect resumes history from it.
-    public mutating func candleSeen(symbol: String, time: Int64) {
-        if time > lastCandleTime[symbol] ?? .min { lastCandleTime[symbol] = time }
+    /// Candles of a frame were handed downstream (the hand-off completed): they may move the resume points.
+    public mutating func candlesDelivered(_ candles: [(symbol: String, time: Int64, flags: EventFlags)]) {
+        for c in candles { candleResumePoints.delivered(symbol: c.symbol, time: c.time, flags: c.flags) }
     }
 
-    /// Creates a fresh machine that keeps `previous`'s candle times (after a token change).
-    public init(configuration: DXLinkClientConfiguration, resuming previous: DXLinkClientStateMachine) {
-        self.init(configuration: configuration)
-        lastCandleTime = previous.lastCandleTime
-        nextLayoutID = previous.nextLayoutID
-    }
+    /// The driver starts handing a frame downstream; while it is blocked there it cannot read, so silence
+    /// is not counted until ``deliveryFinished(now:)``.
+    public mutating func deliveryStarted() { delivering = true }
 
-    /// The driver was blocked handing data downstream and reads again: silence counts from now, since
-    /// nothing could be read meanwhile.
-    public mutating func readingResumed(now: Timestamp) {
+    /// The hand-off downstream completed: silence counts from now.
+    public mutating func deliveryFinished(now: Timestamp) {
+        delivering = false
         if now > lastInbound { lastInbound = now }
     }
 
-    /// The connection is gone.
-    public mutating func disconnected() {
-        if state != .rejected { state = .idle }
+    /// The connection is gone: why (the machine's own decision, or `transport` if it had made none).
+    public mutating func disconnected(transport: String) -> Ending {
+        let result = ending ?? .lost(reason: transport)
+        ending = result
+        state = .idle
         channels = [:]
         stepDeadline = nil
+        delivering = false
+        return result
     }
 
     private mutating func expect(_ step: String, now: Timestamp) {
@@ -140,33 +174,45 @@ public struct DXLinkClientStateMachine: Sendable {
         stepDeadline = now.advanced(by: configuration.actionTimeout)
     }
 
+    private mutating func close(_ e: Ending) -> Action {
+        state = .closing
+        ending = e
+        stepDeadline = nil
+        return .close(e)
+    }
+
+    private var isOpen: Bool { state != .idle && state != .closing }
+
     /// Time passed: send a KEEPALIVE when one is due, and detect a silent server or a stalled handshake.
     public mutating func tick(now: Timestamp) -> [Action] {
-        guard state != .idle, state != .rejected else { return [] }
+        guard isOpen else { return [] }
+        if delivering, now > lastInbound { lastInbound = now }
         if lastInbound.duration(to: now) > silenceTimeout {
-            return [.send(.error(channel: 0, error: "TIMEOUT", message: "nothing received for \(DurationText.format(silenceTimeout))")),
-                    .disconnect(reason: "server silent for more than \(DurationText.format(silenceTimeout))")]
+            let silence = DurationText.format(silenceTimeout)
+            return [.send(.error(channel: 0, error: "TIMEOUT", message: "nothing received for \(silence)")),
+                    close(.lost(reason: "server silent for more than \(silence)"))]
         }
         if let deadline = stepDeadline, now >= deadline {
-            return [.disconnect(reason: "timed out after \(DurationText.format(configuration.actionTimeout)) waiting for \(stepName)")]
+            return [close(.lost(reason: "timed out after \(DurationText.format(configuration.actionTimeout)) waiting for \(stepName)"))]
         }
-        if state != .settingUp, lastKeepaliveSent.duration(to: now) >= keepaliveInterval {
+        if lastKeepaliveSent.duration(to: now) >= keepaliveInterval {
             lastKeepaliveSent = now
             return [.send(.keepalive)]
         }
         return []
     }
 
-    /// The earliest time ``tick(now:)`` may have something to do.
-    public var nextTick: Timestamp {
-        var t = lastInbound.advanced(by: silenceTimeout)
-        if state != .settingUp { t = min(t, lastKeepaliveSent.advanced(by: keepaliveInterval)) }
+    /// The earliest time ``tick(now:)`` may have something to do (`nil`: nothing, the connection is over).
+    public var nextTick: Timestamp? {
+        guard isOpen else { return nil }
+        var t = min(lastInbound.advanced(by: silenceTimeout), lastKeepaliveSent.advanced(by: keepaliveInterval))
         if let d = stepDeadline { t = min(t, d) }
         return t
     }
 
     /// A message arrived.
     public mutating func received(_ message: ServerMessage, now: Timestamp) -> [Action] {
+        guard isOpen else { return [] }
         lastInbound = now
         switch message {
         case .setup(let timeout, _):
@@ -186,18 +232,19 @@ public struct DXLinkClientStateMachine: Sendable {
             channels[n] = ch
             if state == .subscribed { state = .openingChannels }
             expect("CHANNEL_OPENED on channel \(n)", now: now)
-            return [.send(.channelRequest(channel: n, contract: configuration.contract))]
+            return [.send(.channelRequest(channel: n, contract: configuration.contract(channel: n)))]
         case let .feedConfig(n, _, format, fields):
             return feedConfig(n, format: format, fields: fields)
         case let .error(channel, code, text):
-            if code == "UNAUTHORIZED" && channel == 0 {
-                state = .rejected
-                return [.tokenRejected(reason: "server error UNAUTHORIZED: \(text)")]
+            let report = Action.serverError(channel: channel, code: code, message: text)
+            if code == "UNAUTHORIZED" {
+                let reason = "server error UNAUTHORIZED: \(text)"
+                return [report, close(state == .authorizing ? .authRefused(reason: reason) : .unauthorized(reason: reason))]
             }
             if channel == 0 && (code == "TIMEOUT" || code == "UNSUPPORTED_PROTOCOL") {
-                return [.serverError(channel: channel, code: code, message: text), .disconnect(reason: "server error \(code): \(text)")]
+                return [report, close(.lost(reason: "server error \(code): \(text)"))]
             }
-            return [.serverError(channel: channel, code: code, message: text)]
+            return [report]
         case .unknown(let type):
             return [.unknownMessage(type: type)]
         }
@@ -215,18 +262,24 @@ public struct DXLinkClientStateMachine: Sendable {
             lastKeepaliveSent = now
             for (n, types) in configuration.channelPlan {
                 channels[n] = Channel(types: types, requestedAt: now)
-                actions.append(.send(.channelRequest(channel: n, contract: configuration.contract)))
+                actions.append(.send(.channelRequest(channel: n, contract: configuration.contract(channel: n))))
             }
-            if channels.isEmpty { state = .subscribed; stepDeadline = nil; actions.append(.status(.subscribed, reason: nil)) }
-            else { expect("CHANNEL_OPENED", now: now) }
+            if channels.isEmpty { subscribedNow(&actions) } else { expect("CHANNEL_OPENED", now: now) }
             return actions
-        case (.authorizing, false), (.openingChannels, false), (.subscribed, false):
-            state = .rejected
-            stepDeadline = nil
-            return [.tokenRejected(reason: "the server answered AUTH with AUTH_STATE UNAUTHORIZED")]
+        case (.authorizing, false):
+            return [close(.authRefused(reason: "the server answered AUTH with AUTH_STATE UNAUTHORIZED"))]
+        case (.openingChannels, false), (.subscribed, false):
+            return [close(.unauthorized(reason: "the server withdrew the authorization (AUTH_STATE UNAUTHORIZED)"))]
         default:
             return []
         }
+    }
+
+    private mutating func subscribedNow(_ actions: inout [Action]) {
+        state = .subscribed
+        reachedSubscribed = true
+        stepDeadline = nil
+        actions.append(.status(.subscribed, reason: nil))
     }
 
     private mutating func channelOpened(_ n: Int, now: Timestamp) -> [Action] {
@@ -248,9 +301,7 @@ public struct DXLinkClientStateMachine: Sendable {
             actions.append(.send(.feedSubscription(channel: n, reset: i == 0, add: batch, remove: [])))
         }
         if channels.values.allSatisfy(\.open) {
-            state = .subscribed
-            stepDeadline = nil
-            actions.append(.status(.subscribed, reason: nil))
+            subscribedNow(&actions)
         } else {
             expect("CHANNEL_OPENED", now: now)
         }

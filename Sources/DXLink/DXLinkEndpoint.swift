@@ -19,6 +19,8 @@ public struct DXLinkEndpoint: Sendable, Hashable, CustomStringConvertible {
 /// Supplies the endpoint and token for each connection; asked again, with `renew`, when the server rejects
 /// the token. The tastytrade module implements it with `/api-quote-tokens`.
 public protocol DXLinkTokenProvider: Sendable {
+    /// Whether ``endpoint(renew:)`` can fetch a fresh token (a fixed token cannot).
+    var canRenew: Bool { get }
     /// The endpoint to connect to. With `renew`, the current token was rejected: return a fresh one or throw.
     func endpoint(renew: Bool) async throws -> DXLinkEndpoint
 }
@@ -30,6 +32,9 @@ public struct StaticTokenProvider: DXLinkTokenProvider {
 
     /// A provider that always returns `endpoint`.
     public init(_ endpoint: DXLinkEndpoint) { self.endpoint = endpoint }
+
+    /// A fixed token cannot be renewed.
+    public var canRenew: Bool { false }
 
     public func endpoint(renew: Bool) async throws -> DXLinkEndpoint {
         if renew {

@@ -41,6 +41,13 @@ public struct DXLinkSessionStatistics: Sendable, Hashable {
 /// Drives ``DXLinkClientStateMachine`` over real WebSocket connections: connects, reconnects with
 /// backoff, sends keepalives, watches for a silent server, and hands every FEED_DATA frame and every state
 /// change to `emit`.
+///
+/// Each connection is three child tasks — the reader, the timer (keepalives, silence, handshake deadlines)
+/// and the shutdown watcher; the first to finish ends the connection and cancels the others. The socket is
+/// then closed: a Close frame is sent, the server's Close is awaited for at most
+/// ``DXLinkClientConfiguration/closeWait``, and nothing else is ever written. The machine's
+/// ``DXLinkClientStateMachine/Ending`` decides what follows: reconnect with backoff (with a fresh token after
+/// an UNAUTHORIZED), or end the run when AUTH is refused even with a freshly fetched token.
 public struct DXLinkSession: Sendable {
     /// The protocol configuration.
     public var configuration: DXLinkClientConfiguration
@@ -57,7 +64,7 @@ public struct DXLinkSession: Sendable {
     /// The largest inbound message accepted.
     public var maxMessageBytes = 16 << 20
 
-    private let stats = StatisticsBox()
+    let stats = StatisticsBox()
 
     final class StatisticsBox: Sendable {
         let value = Mutex(DXLinkSessionStatistics())
@@ -78,23 +85,8 @@ public struct DXLinkSession: Sendable {
     /// What the session has done so far.
     public var statistics: DXLinkSessionStatistics { stats.withLock { $0 } }
 
-    enum Ending: Sendable {
-        case shutdown
-        case lost(String)
-        case tokenRejected(String)
-    }
-
-    final class Connection: Sendable {
-        let machine: Mutex<DXLinkClientStateMachine>
-        let ending = Mutex<Ending?>(nil)
-        let paused = Mutex(false)
-        let subscribed = Mutex(false)
-        init(_ m: DXLinkClientStateMachine) { machine = Mutex(m) }
-        func end(_ e: Ending) { ending.withLock { if $0 == nil { $0 = e } } }
-    }
-
-    /// Runs until `shutdown` is triggered (returns) or the token is rejected for good or reconnects are
-    /// exhausted (throws ``DXLinkError``).
+    /// Runs until `shutdown` is triggered (returns), or until the token is refused for good or reconnects
+    /// are exhausted (throws ``DXLinkError``). Errors thrown by `emit` end the run at once and are rethrown.
     public func run(shutdown: ShutdownSignal, emit: @escaping @Sendable (DXLinkFrame) async throws -> Void) async throws {
         let metrics = SessionMetrics(label: metricsLabel)
         var machine = DXLinkClientStateMachine(configuration: configuration)
@@ -107,65 +99,78 @@ public struct DXLinkSession: Sendable {
             try await emit(DXLinkFrame(receiveTime: clock.now, epoch: epoch, content: .status(FeedStatus(state: s, time: clock.now, epoch: epoch, reason: reason))))
         }
         while !shutdown.isRequested {
-            epoch += 1
-            let endpoint: DXLinkEndpoint
+            let fetched: DXLinkEndpoint?
             do {
-                endpoint = try await tokens.endpoint(renew: renew)
+                fetched = try await endpoint(renew: renew, unless: shutdown)
             } catch {
+                if shutdown.isRequested { break }
                 try await status(.closed, "\(error)")
                 throw error
             }
-            renew = false
-            try await status(.connecting, endpoint.url)
-            let connection = Connection(machine)
-            let started = clock.now
-            do {
-                try await connect(endpoint, connection: connection, epoch: epoch, shutdown: shutdown, metrics: metrics,
-                                  downSince: downSince, emit: emit)
-                connection.end(.lost("the server closed the connection"))
-            } catch {
-                connection.end(.lost(Self.describe(error)))
+            guard let endpoint = fetched else { break }
+            guard endpoint.url.hasPrefix("ws://") || endpoint.url.hasPrefix("wss://") else {
+                let message = "'\(endpoint.url)' is not a ws:// or wss:// URL"
+                try await status(.closed, message)
+                throw DXLinkError(.invalidURL, message)
             }
-            machine = connection.machine.withLock { m in m.disconnected(); return m }
+            let fresh = renew
+            renew = false
+            epoch += 1
+            try await status(.connecting, endpoint.url)
+            let started = clock.now
+            let ending = try await connect(endpoint, machine: &machine, epoch: epoch, shutdown: shutdown, metrics: metrics,
+                                           downSince: downSince, emit: emit)
             stats.withLock { $0.disconnects += 1 }
             metrics.disconnects.increment()
             metrics.uptime.recordNanoseconds(started.duration(to: clock.now).nanoseconds)
-            let ending = connection.ending.withLock { $0 } ?? .shutdown
-            if shutdown.isRequested {
-                try await status(.closed, "shutdown")
-                return
-            }
+            guard let ending, !shutdown.isRequested else { break }
+            try await status(.disconnected, ending.reason)
+            if machine.reachedSubscribed { failures = 0; downSince = clock.now }
             downSince = downSince ?? clock.now
             switch ending {
-            case .shutdown:
-                try await status(.closed, "shutdown")
-                return
-            case .tokenRejected(let reason):
-                logger.warning("DXLink token rejected; asking for a new one", metadata: ["reason": "\(reason)"])
-                try await status(.disconnected, reason)
+            case .authRefused(let reason):
+                guard tokens.canRenew, !fresh else {
+                    let message = fresh
+                        ? "the DXLink server refused a freshly fetched token too (\(reason))"
+                        : "the DXLink server refused the token for \(endpoint.url) (\(reason)); check the token (API quote tokens expire after 24 hours) or configure tastytrade credentials so a fresh one is fetched"
+                    try await status(.closed, message)
+                    throw DXLinkError(.unauthorized, message)
+                }
                 renew = true
-                machine = DXLinkClientStateMachine(configuration: configuration, resuming: machine)
-                continue
-            case .lost(let reason):
-                try await status(.disconnected, reason)
-                if connection.subscribed.withLock({ $0 }) { failures = 0; downSince = clock.now }
-                failures += 1
-                if let max = reconnect.maxAttempts, failures > max {
-                    try await status(.closed, "gave up after \(max) reconnect attempts")
-                    throw DXLinkError(.reconnectsExhausted, "gave up after \(max) reconnect attempts; last failure: \(reason)")
-                }
-                let delay = reconnect.delay(attempt: failures, using: &rng)
-                logger.warning("DXLink connection lost; reconnecting", metadata: [
-                    "reason": "\(reason)", "attempt": "\(failures)", "delay": "\(DurationText.format(delay))",
-                ])
-                try await status(.reconnecting, "attempt \(failures) in \(DurationText.format(delay)) after: \(reason)")
-                guard try await clock.sleep(until: clock.now.advanced(by: delay), unless: shutdown) else {
-                    try await status(.closed, "shutdown")
-                    return
-                }
+            case .unauthorized:
+                renew = tokens.canRenew
+            case .lost:
+                break
             }
+            failures += 1
+            if let max = reconnect.maxAttempts, failures > max {
+                try await status(.closed, "gave up after \(max) reconnect attempts")
+                throw DXLinkError(.reconnectsExhausted, "gave up after \(max) reconnect attempts; last failure: \(ending.reason)")
+            }
+            let delay = reconnect.delay(attempt: failures, using: &rng)
+            logger.warning("DXLink connection lost; reconnecting", metadata: [
+                "reason": "\(ending.reason)", "attempt": "\(failures)", "delay": "\(DurationText.format(delay))",
+                "token": "\(renew ? "fresh" : "same")",
+            ])
+            try await status(.reconnecting, "attempt \(failures) in \(DurationText.format(delay)) after: \(ending.reason)")
+            guard try await clock.sleep(until: clock.now.advanced(by: delay), unless: shutdown) else { break }
         }
         try await status(.closed, "shutdown")
+    }
+
+    /// The endpoint from the token provider, or `nil` when shutdown comes first (the fetch is cancelled).
+    private func endpoint(renew: Bool, unless shutdown: ShutdownSignal) async throws -> DXLinkEndpoint? {
+        let tokens = self.tokens
+        return try await withThrowingTaskGroup(of: DXLinkEndpoint?.self) { group in
+            group.addTask { try await tokens.endpoint(renew: renew) }
+            group.addTask {
+                await shutdown.wait()
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
     }
 
     static func describe(_ error: any Error) -> String {
@@ -177,125 +182,233 @@ public struct DXLinkSession: Sendable {
         return "\(error)"
     }
 
-    private func connect(_ endpoint: DXLinkEndpoint, connection: Connection, epoch: Int64, shutdown: ShutdownSignal,
+    /// One connection, from opening the socket to abandoning it. Returns why it ended (`nil`: shutdown).
+    private func connect(_ endpoint: DXLinkEndpoint, machine: inout DXLinkClientStateMachine, epoch: Int64, shutdown: ShutdownSignal,
                          metrics: SessionMetrics, downSince: Timestamp?,
-                         emit: @escaping @Sendable (DXLinkFrame) async throws -> Void) async throws {
-        guard endpoint.url.hasPrefix("ws://") || endpoint.url.hasPrefix("wss://") else {
-            throw DXLinkError(.invalidURL, "'\(endpoint.url)' is not a ws:// or wss:// URL")
-        }
-        let clock = self.clock
-        let logger = self.logger
-        let stats = self.stats
-        let maxBytes = maxMessageBytes
-        var wsConfiguration = WebSocketClientConfiguration(maxFrameSize: maxBytes, closeTimeout: .seconds(1))
+                         emit: @escaping @Sendable (DXLinkFrame) async throws -> Void) async throws -> DXLinkClientStateMachine.Ending? {
+        machine.connecting()
+        let live = LiveConnection(machine)
+        var wsConfiguration = WebSocketClientConfiguration(maxFrameSize: maxMessageBytes, closeTimeout: configuration.closeWait)
         wsConfiguration.autoPing = .disabled
-        try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, logger: logger) { inbound, outbound, _ in
-            @Sendable func perform(_ actions: [DXLinkClientStateMachine.Action]) async throws {
-                for action in actions {
-                    switch action {
-                    case .send(let message):
-                        let text = message.text
-                        stats.withLock { $0.messagesOut += 1; $0.bytesOut += text.utf8.count }
-                        metrics.messagesOut.increment()
-                        metrics.bytesOut.increment(by: text.utf8.count)
-                        try await outbound.write(.text(text))
-                    case .status(let state, let reason):
-                        if state == .subscribed {
-                            connection.subscribed.withLock { $0 = true }
-                            if let downSince {
-                                metrics.reconnectLatency.recordNanoseconds(downSince.duration(to: clock.now).nanoseconds)
-                            }
-                        }
-                        let now = clock.now
-                        try await emit(DXLinkFrame(receiveTime: now, epoch: epoch, content: .status(FeedStatus(state: state, time: now, epoch: epoch, reason: reason))))
-                    case .layoutChanged(let layout):
-                        logger.debug("DXLink layout", metadata: ["layout": "\(layout)"])
-                    case .disconnect(let reason):
-                        connection.end(.lost(reason))
-                        try? await outbound.close(.goingAway, reason: nil)
-                    case .tokenRejected(let reason):
-                        connection.end(.tokenRejected(reason))
-                        try? await outbound.close(.normalClosure, reason: nil)
-                    case let .serverError(channel, code, message):
-                        stats.withLock { $0.serverErrors[code, default: 0] += 1 }
-                        Counter(label: "sluice_dxlink_server_errors_total", dimensions: [("stage", metrics.label), ("code", code)]).increment()
-                        logger.warning("DXLink server error", metadata: ["channel": "\(channel)", "code": "\(code)", "message": "\(message)"])
-                    case .unknownMessage(let type):
-                        stats.withLock { $0.unknownMessages += 1 }
-                        logger.debug("DXLink message of unknown type ignored", metadata: ["type": "\(type)"])
-                    }
+        var transport: String?
+        do {
+            try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, logger: logger) { inbound, outbound, _ in
+                let driver = ConnectionDriver(session: self, live: live, outbound: outbound, epoch: epoch, metrics: metrics,
+                                              downSince: downSince, emit: emit)
+                try await driver.serve(inbound, token: endpoint.token, url: endpoint.url, shutdown: shutdown)
+            }
+        } catch {
+            if live.downstreamFailure == nil, !Task.isCancelled { transport = Self.describe(error) }
+        }
+        machine = live.machine.withLock { $0 }
+        if let failure = live.downstreamFailure { throw failure }
+        try Task.checkCancellation()
+        if live.outcome == .shutdown { _ = machine.disconnected(transport: "shutdown"); return nil }
+        return machine.disconnected(transport: live.outcome.transport ?? transport ?? "the server closed the connection")
+    }
+
+    /// How a connection's child tasks ended.
+    enum Outcome: Sendable, Equatable {
+        /// Still running.
+        case running
+        /// Shutdown was requested.
+        case shutdown
+        /// The connection ended: by the machine's decision (`nil`), or with this transport failure.
+        case ended(transport: String?)
+
+        var transport: String? { if case .ended(let t) = self { t } else { nil } }
+    }
+
+    /// What the child tasks of one connection share.
+    final class LiveConnection: Sendable {
+        let machine: Mutex<DXLinkClientStateMachine>
+        private let state = Mutex<(outcome: Outcome, downstream: (any Error)?)>((.running, nil))
+        private let timer = Mutex<(wake: Timestamp?, alarm: ShutdownSignal)>((nil, ShutdownSignal()))
+
+        init(_ m: DXLinkClientStateMachine) { machine = Mutex(m) }
+
+        var outcome: Outcome { state.withLock { $0.outcome } }
+        var downstreamFailure: (any Error)? { state.withLock { $0.downstream } }
+
+        /// Records how the connection ended (the first report wins).
+        func end(_ o: Outcome) { state.withLock { if $0.outcome == .running { $0.outcome = o } } }
+        /// Records that handing something downstream failed: the session ends with this error.
+        func downstreamFailed(_ e: any Error) { state.withLock { if $0.downstream == nil { $0.downstream = e } } }
+
+        /// Schedules the timer at the machine's next deadline; returns it and the alarm that wakes it early.
+        func arm() -> (wake: Timestamp?, alarm: ShutdownSignal) {
+            let wake = machine.withLock { $0.nextTick }
+            return timer.withLock { t in
+                t = (wake, ShutdownSignal())
+                return t
+            }
+        }
+
+        /// Wakes the timer when the machine's next deadline moved before the one it sleeps until (SETUP
+        /// announced a shorter keepalive timeout, AUTH started a handshake step, …).
+        func rearm(for next: Timestamp?) {
+            let alarm = timer.withLock { t -> ShutdownSignal? in
+                guard let next, let wake = t.wake, next < wake else { return nil }
+                t.wake = next
+                return t.alarm
+            }
+            alarm?.trigger()
+        }
+    }
+}
+
+/// The reader, timer and shutdown watcher of one open WebSocket.
+private struct ConnectionDriver: Sendable {
+    let session: DXLinkSession
+    let live: DXLinkSession.LiveConnection
+    let outbound: WebSocketOutboundWriter
+    let epoch: Int64
+    let metrics: SessionMetrics
+    let downSince: Timestamp?
+    let emit: @Sendable (DXLinkFrame) async throws -> Void
+
+    var clock: any StageClock { session.clock }
+    var stats: DXLinkSession.StatisticsBox { session.stats }
+
+    /// Runs the connection until one of its tasks ends it; the caller (the WebSocket library) then closes it.
+    func serve(_ inbound: WebSocketInboundStream, token: String, url: String, shutdown: ShutdownSignal) async throws {
+        stats.withLock { $0.connects += 1 }
+        metrics.connects.increment()
+        session.logger.info("DXLink connected", metadata: ["url": "\(url)", "epoch": "\(epoch)"])
+        if let outcome = try await perform(live.machine.withLock { $0.connected(token: token, now: clock.now) }) {
+            live.end(outcome)
+            return
+        }
+        let outcome = try await withThrowingTaskGroup(of: DXLinkSession.Outcome.self) { group in
+            group.addTask { try await read(inbound) }
+            group.addTask { try await keepTime() }
+            group.addTask {
+                await shutdown.wait()
+                return shutdown.isRequested ? .shutdown : .running
+            }
+            let first = try await group.next() ?? .running
+            group.cancelAll()
+            return first
+        }
+        live.end(outcome)
+    }
+
+    /// Hands `frame` downstream; a failure there ends the session, not just the connection.
+    private func deliver(_ frame: DXLinkFrame) async throws {
+        do {
+            try await emit(frame)
+        } catch {
+            live.downstreamFailed(error)
+            throw error
+        }
+    }
+
+    /// Carries out the machine's actions; returns an outcome when the connection must end.
+    private func perform(_ actions: [DXLinkClientStateMachine.Action]) async throws -> DXLinkSession.Outcome? {
+        for action in actions {
+            switch action {
+            case .send(let message):
+                let text = message.text
+                stats.withLock { $0.messagesOut += 1; $0.bytesOut += text.utf8.count }
+                metrics.messagesOut.increment()
+                metrics.bytesOut.increment(by: text.utf8.count)
+                do {
+                    try await outbound.write(.text(text))
+                } catch {
+                    return .ended(transport: "sending failed: \(DXLinkSession.describe(error))")
+                }
+            case .status(let state, let reason):
+                let now = clock.now
+                if state == .subscribed, let downSince {
+                    metrics.reconnectLatency.recordNanoseconds(downSince.duration(to: now).nanoseconds)
+                }
+                try await deliver(DXLinkFrame(receiveTime: now, epoch: epoch, content: .status(FeedStatus(state: state, time: now, epoch: epoch, reason: reason))))
+            case .layoutChanged(let layout):
+                session.logger.debug("DXLink layout", metadata: ["layout": "\(layout)"])
+            case .close:
+                return .ended(transport: nil)
+            case let .serverError(channel, code, message):
+                stats.withLock { $0.serverErrors[code, default: 0] += 1 }
+                Counter(label: "sluice_dxlink_server_errors_total", dimensions: [("stage", metrics.label), ("code", code)]).increment()
+                session.logger.warning("DXLink server error", metadata: ["channel": "\(channel)", "code": "\(code)", "message": "\(message)"])
+            case .unknownMessage(let type):
+                stats.withLock { $0.unknownMessages += 1 }
+                session.logger.debug("DXLink message of unknown type ignored", metadata: ["type": "\(type)"])
+            }
+        }
+        return nil
+    }
+
+    /// Keepalives, silence and handshake deadlines: sleeps until the machine's next deadline, woken early
+    /// when a message moves it.
+    private func keepTime() async throws -> DXLinkSession.Outcome {
+        while true {
+            let (wake, alarm) = live.arm()
+            guard let wake else { return .ended(transport: nil) }
+            _ = try await clock.sleep(until: max(wake, clock.now.advanced(by: .milliseconds(1))), unless: alarm)
+            let actions = live.machine.withLock { $0.tick(now: clock.now) }
+            if let outcome = try await perform(actions) { return outcome }
+        }
+    }
+
+    /// Reads messages until the connection ends.
+    private func read(_ inbound: WebSocketInboundStream) async throws -> DXLinkSession.Outcome {
+        var messages = inbound.messages(maxSize: session.maxMessageBytes).makeAsyncIterator()
+        var candleDecoder = FeedDecoder()
+        var candles: [MarketEvent] = []
+        while true {
+            let next: WebSocketMessage?
+            do {
+                next = try await messages.next()
+            } catch {
+                return .ended(transport: DXLinkSession.describe(error))
+            }
+            guard let message = next else { return .ended(transport: "the server closed the connection") }
+            guard case .text(let text) = message else {
+                stats.withLock { $0.malformedMessages += 1 }
+                continue
+            }
+            let now = clock.now
+            let bytes = text.utf8.count
+            stats.withLock { $0.messagesIn += 1; $0.bytesIn += bytes }
+            metrics.messagesIn.increment()
+            metrics.bytesIn.increment(by: bytes)
+            let parsed: ServerMessage
+            do {
+                parsed = try ServerMessage.parse(text)
+            } catch {
+                stats.withLock { $0.malformedMessages += 1 }
+                session.logger.debug("DXLink message skipped", metadata: ["problem": "\(error)"])
+                continue
+            }
+            guard case .feedData(let channel) = parsed else {
+                let (actions, next) = live.machine.withLock { m in (m.received(parsed, now: now), m.nextTick) }
+                live.rearm(for: next)
+                if let outcome = try await perform(actions) { return outcome }
+                continue
+            }
+            let layout = live.machine.withLock { m in
+                _ = m.received(parsed, now: now)
+                return m.layout(channel: channel)
+            }
+            guard let layout else {
+                stats.withLock { $0.strayFrames += 1 }
+                continue
+            }
+            var delivered: [(symbol: String, time: Int64, flags: EventFlags)] = []
+            if layout.eventFields["Candle"] != nil {
+                candles.removeAll(keepingCapacity: true)
+                candleDecoder.decode(text, layout: layout, into: &candles)
+                for case .candle(let c) in candles {
+                    delivered.append((c.eventSymbol, c.time.millisecondsSinceEpoch, EventFlags(rawValue: c.eventFlags)))
                 }
             }
-            stats.withLock { $0.connects += 1 }
-            metrics.connects.increment()
-            logger.info("DXLink connected", metadata: ["url": "\(endpoint.url)", "epoch": "\(epoch)"])
-            try await perform(connection.machine.withLock { $0.connected(token: endpoint.token, now: clock.now) })
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    // Keepalives, silence and handshake deadlines.
-                    while !Task.isCancelled {
-                        let wake = connection.machine.withLock { $0.nextTick }
-                        try await clock.sleep(until: max(wake, clock.now.advanced(by: .milliseconds(5))))
-                        let paused = connection.paused.withLock { $0 }
-                        let actions = connection.machine.withLock { m in
-                            if paused { m.readingResumed(now: clock.now) }
-                            return m.tick(now: clock.now)
-                        }
-                        try await perform(actions)
-                    }
-                }
-                group.addTask {
-                    await shutdown.wait()
-                    guard shutdown.isRequested else { return }  // cancelled: the connection ended first
-                    connection.end(.shutdown)
-                    try? await outbound.close(.normalClosure, reason: "shutdown")
-                }
-                var candleDecoder = FeedDecoder()
-                var candles: [MarketEvent] = []
-                for try await message in inbound.messages(maxSize: maxBytes) {
-                    guard case .text(let text) = message else {
-                        stats.withLock { $0.malformedMessages += 1 }
-                        continue
-                    }
-                    let now = clock.now
-                    let bytes = text.utf8.count
-                    stats.withLock { $0.messagesIn += 1; $0.bytesIn += bytes }
-                    metrics.messagesIn.increment()
-                    metrics.bytesIn.increment(by: bytes)
-                    let parsed: ServerMessage
-                    do {
-                        parsed = try ServerMessage.parse(text)
-                    } catch {
-                        stats.withLock { $0.malformedMessages += 1 }
-                        logger.debug("DXLink message skipped", metadata: ["problem": "\(error)"])
-                        continue
-                    }
-                    if case .feedData(let channel) = parsed {
-                        let layout = connection.machine.withLock { m in
-                            _ = m.received(parsed, now: now)
-                            return m.layout(channel: channel)
-                        }
-                        guard let layout else {
-                            stats.withLock { $0.strayFrames += 1 }
-                            continue
-                        }
-                        if layout.eventFields["Candle"] != nil {
-                            candles.removeAll(keepingCapacity: true)
-                            candleDecoder.decode(text, layout: layout, into: &candles)
-                            connection.machine.withLock { m in
-                                for case .candle(let c) in candles { m.candleSeen(symbol: c.eventSymbol, time: c.time.millisecondsSinceEpoch) }
-                            }
-                        }
-                        stats.withLock { $0.dataFrames += 1 }
-                        connection.paused.withLock { $0 = true }
-                        try await emit(DXLinkFrame(receiveTime: now, epoch: epoch, content: .data(text, layout)))
-                        connection.paused.withLock { $0 = false }
-                        connection.machine.withLock { $0.readingResumed(now: clock.now) }
-                    } else {
-                        try await perform(connection.machine.withLock { $0.received(parsed, now: now) })
-                    }
-                }
-                group.cancelAll()
+            stats.withLock { $0.dataFrames += 1 }
+            live.machine.withLock { $0.deliveryStarted() }
+            try await deliver(DXLinkFrame(receiveTime: now, epoch: epoch, content: .data(text, layout)))
+            live.machine.withLock { m in
+                m.deliveryFinished(now: clock.now)
+                m.candlesDelivered(delivered)
             }
         }
     }

@@ -65,6 +65,7 @@ public struct FeedDecoder: Sendable {
     /// Decodes one FEED_DATA message given as bytes; see ``decode(_:layout:into:)``.
     public mutating func decode(_ bytes: UnsafeRawBufferPointer, layout: FeedLayout, into events: inout [MarketEvent]) -> Int {
         let start = events.count
+        let before = statistics
         var scanner = FrameScanner(bytes)
         do {
             try scanner.expect(UInt8(ascii: "{"))
@@ -87,7 +88,9 @@ public struct FeedDecoder: Sendable {
             guard scanner.isAtEnd() else { throw FrameScanError("trailing bytes after the message", at: scanner.position) }
             guard sawData else { throw FrameScanError("FEED_DATA without 'data'", at: 0) }
         } catch {
+            // The frame is dropped whole: one skipped unit, whatever was counted for its events so far.
             events.removeSubrange(start...)
+            statistics = before
             statistics.malformedFrames += 1
             lastProblem = "malformed FEED_DATA frame: \(error)"
             return 0

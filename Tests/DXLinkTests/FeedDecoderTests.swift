@@ -76,6 +76,18 @@ struct FeedDecoderTests {
         #expect(stats.malformedFrames == 1)
     }
 
+    @Test("a dropped frame is one skipped unit: events of it already counted as malformed are not counted again")
+    func misalignedCountsOnce() {
+        var decoder = FeedDecoder()
+        var events: [MarketEvent] = []
+        for _ in 0..<23 {
+            decoder.decode(#"{"type":"FEED_DATA","channel":7,"data":["Quote",["AAPL",true,2,3,4,"MSFT",5]]}"#, layout: quoteLayout, into: &events)
+        }
+        #expect(events.isEmpty)
+        #expect(decoder.statistics.malformedFrames == 23)
+        #expect(decoder.statistics.malformedEvents == 0)
+    }
+
     @Test("truncated and non-JSON frames are counted, never fatal; the next good frame decodes")
     func truncated() {
         var d = FeedDecoder()

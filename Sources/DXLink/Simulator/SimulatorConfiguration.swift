@@ -36,6 +36,13 @@ public struct SimulatorConfiguration: Sendable, Hashable {
         public var unknownEvery: Int?
         /// Fall silent (no data, no keepalives) after N data frames, keeping the connection open.
         public var silentAfter: Int?
+        /// Send ERROR UNAUTHORIZED after N data frames and keep the connection open, as a server does when
+        /// it withdraws a running session's authorization.
+        public var unauthorizedAfter: Int?
+        /// Drop the connection (no close frame) once N candles of a history snapshot have been sent.
+        public var dropInHistoryAfter: Int?
+        /// Refuse every token in AUTH (AUTH_STATE UNAUTHORIZED), as for a revoked quote token.
+        public var refuseAllTokens = false
         /// Only the first N connections get faults (`nil`: all), so a test can fail once and then recover.
         public var connections: Int?
         /// No faults.

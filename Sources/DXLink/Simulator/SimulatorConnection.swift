@@ -111,7 +111,8 @@ struct SimulatorConnection: Sendable {
             if open { shared.session.withLock { $0.authorized = true } }
             try await send("{\"type\":\"AUTH_STATE\",\"channel\":0,\"state\":\"\(open ? "AUTHORIZED" : "UNAUTHORIZED")\"}", shared, outbound)
         case .auth(let token):
-            if configuration.token == nil || configuration.token == token {
+            let refused = faulty && configuration.faults.refuseAllTokens
+            if !refused && (configuration.token == nil || configuration.token == token) {
                 shared.session.withLock { $0.authorized = true }
                 try await send("{\"type\":\"AUTH_STATE\",\"channel\":0,\"state\":\"AUTHORIZED\",\"userId\":\"simulated\"}", shared, outbound)
             } else {
@@ -184,7 +185,7 @@ struct SimulatorConnection: Sendable {
             }
             for sub in add {
                 if sub.type == "Candle", let from = sub.fromTime {
-                    try await sendHistory(sub.symbol, from: from, channel: n, shared, outbound)
+                    try await sendHistory(sub.symbol, from: from, channel: n, shared, outbound, channel)
                 }
                 shared.session.withLock { s in
                     s.channels[n]?.subscriptions.removeAll { $0.type == sub.type && $0.symbol == sub.symbol }
@@ -196,23 +197,34 @@ struct SimulatorConnection: Sendable {
         }
     }
 
-    private func sendHistory(_ symbol: String, from: Int64, channel n: Int, _ shared: Shared, _ outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>) async throws {
+    private func sendHistory(_ symbol: String, from: Int64, channel n: Int, _ shared: Shared, _ outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>,
+                             _ channel: any NIOCore.Channel) async throws {
         let now = Timestamp.now.millisecondsSinceEpoch
-        let (frames, count): ([String], Int) = shared.session.withLock { s in
-            guard let ch = s.channels[n] else { return ([], 0) }
+        let frames: [(text: String, candles: Int)] = shared.session.withLock { s in
+            guard let ch = s.channels[n] else { return [] }
             let candles = s.market.history(symbol: symbol, fromMs: from, nowMs: now, limit: configuration.maxHistoryCandles)
             let fields = ch.fields(for: "Candle")
-            var out: [String] = []
+            var out: [(String, Int)] = []
             var i = 0
             while i < candles.count {
                 let chunk = Array(candles[i..<min(candles.count, i + configuration.eventsPerFrame)])
-                out.append(s.encoder.message(channel: n, format: ch.format, groups: [(fields, chunk)]))
+                out.append((s.encoder.message(channel: n, format: ch.format, groups: [(fields, chunk)]), chunk.count))
                 i += chunk.count
             }
-            return (out, candles.count)
+            return out
         }
-        for frame in frames { try await send(frame, shared, outbound) }
-        record { $0.eventsSent["Candle|\(symbol)", default: 0] += count; $0.dataFrames += frames.count }
+        let total = frames.reduce(0) { $0 + $1.candles }
+        var sent = 0
+        for frame in frames {
+            try await send(frame.text, shared, outbound)
+            sent += frame.candles
+            record { $0.eventsSent["Candle|\(symbol)", default: 0] += frame.candles; $0.dataFrames += 1 }
+            if faulty, let after = configuration.faults.dropInHistoryAfter, sent >= after, sent < total {
+                record { $0.faults["drop_in_history", default: 0] += 1 }
+                try? await channel.close()
+                throw CancellationError()
+            }
+        }
     }
 
     // MARK: Data
@@ -324,6 +336,10 @@ struct SimulatorConnection: Sendable {
         if due(f.unknownEvery) {
             record { $0.faults["unknown", default: 0] += 1 }
             try await send("{\"type\":\"SIMULATED_UNKNOWN\",\"channel\":0}", shared, outbound)
+        }
+        if let after = f.unauthorizedAfter, frames == after {
+            record { $0.faults["unauthorized", default: 0] += 1 }
+            try await send(ClientMessage.error(channel: 0, error: "UNAUTHORIZED", message: "simulated: authorization withdrawn").text, shared, outbound)
         }
         if let after = f.silentAfter, frames == after {
             record { $0.faults["silent", default: 0] += 1 }
