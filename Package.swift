@@ -178,7 +178,16 @@ let package = Package(
         ),
         .testTarget(
             name: "DXLinkTests",
-            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "BuiltinStages"],
+            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "BuiltinStages", "FaultProxy"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "FaultProxy",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Tests/FaultProxy",
             swiftSettings: strictSettings
         ),
         .target(

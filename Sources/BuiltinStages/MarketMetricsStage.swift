@@ -186,6 +186,10 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
                         if !response.unknownSymbols.isEmpty {
                             context.logger.notice("tastytrade has no metrics for these symbols", metadata: ["symbols": "\(response.unknownSymbols.joined(separator: ","))"])
                         }
+                    } catch let error as TastytradeError where error.kind == .cancelled {
+                        cache.abandoned(symbols)
+                    } catch is CancellationError {
+                        cache.abandoned(symbols)
                     } catch {
                         cache.failed(symbols, now: context.clock.now)
                         context.counters.errors.add(1)
@@ -203,15 +207,20 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
             var enriched: [EnrichedRecord] = []
             for try await batch in input {
                 let now = context.clock.now
+                // Only symbols never seen before may hold the batch, once, for at most max_wait; stale and
+                // pending ones are refreshed in the background while their records pass at once.
+                var fetch: Set<String> = []
                 var waitFor: Set<String> = []
                 for record in batch {
-                    if case .string(let symbol) = record[field: configuration.symbolField], !symbol.isEmpty,
-                       !waitFor.contains(symbol), cache.lookup(symbol, now: now).fetch {
-                        waitFor.insert(symbol)
+                    guard case .string(let symbol) = record[field: configuration.symbolField], !symbol.isEmpty, !fetch.contains(symbol) else { continue }
+                    let admitted = cache.admit(symbol, now: now)
+                    if admitted.fetch {
+                        fetch.insert(symbol)
+                        if admitted.firstSight { waitFor.insert(symbol) }
                     }
                 }
+                if !fetch.isEmpty { cache.request(fetch.sorted()) }
                 if !waitFor.isEmpty {
-                    cache.request(waitFor.sorted())
                     await cache.wait(for: waitFor, until: now.advanced(by: configuration.maxWait.duration), clock: context.clock)
                 }
                 let later = context.clock.now

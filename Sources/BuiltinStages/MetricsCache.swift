@@ -24,6 +24,7 @@ final class MetricsCache: Sendable {
         var pendingSet: Set<String> = []
         var inFlight: Set<String> = []
         var failedAt: [String: Timestamp] = [:]
+        var seen: Set<String> = []
         var fetcher: UnsafeContinuation<[String]?, Never>?
         var waiters: [UInt64: (symbols: Set<String>, continuation: UnsafeContinuation<Void, Never>)] = [:]
         var nextWaiter: UInt64 = 0
@@ -58,6 +59,15 @@ final class MetricsCache: Sendable {
     }
 
     /// Queues `symbols` for fetching (those not already queued or in flight), in request-sized batches.
+    /// A record with `symbol` arrived: whether its metrics must be fetched, and whether this is the first
+    /// time the symbol is seen — the only case in which a batch may wait for them (once, up to `max_wait`).
+    /// A symbol already pending, in flight or stale never holds the stream up.
+    func admit(_ symbol: String, now: Timestamp) -> (fetch: Bool, firstSight: Bool) {
+        let fetch = lookup(symbol, now: now).fetch
+        let first = state.withLock { $0.seen.insert(symbol).inserted }
+        return (fetch, first)
+    }
+
     func request(_ symbols: [String]) {
         state.withLock { s in
             for symbol in symbols where !s.pendingSet.contains(symbol) && !s.inFlight.contains(symbol) {
@@ -80,8 +90,8 @@ final class MetricsCache: Sendable {
     func nextRequest() async -> [String]? {
         await withUnsafeContinuation { (c: UnsafeContinuation<[String]?, Never>) in
             let batch = state.withLock { s -> [String]?? in
+                if s.closed { return .some(nil) }  // what is still pending has nobody left to serve
                 if let batch = Self.takeBatch(&s, max: perRequest) { return .some(batch) }
-                if s.closed { return .some(nil) }
                 s.fetcher = c
                 return nil
             }
@@ -111,6 +121,11 @@ final class MetricsCache: Sendable {
     }
 
     /// Records a failed request: the symbols are not asked for again for a while.
+    /// A fetch was cancelled (shutdown): the symbols are no longer in flight; nothing counts as failed.
+    func abandoned(_ requested: [String]) {
+        settle(requested) { _ in }
+    }
+
     func failed(_ requested: [String], now: Timestamp) {
         settle(requested) { s in
             for symbol in requested { s.failedAt[symbol] = now }

@@ -14,6 +14,13 @@ public struct TastytradeTokenProvider: DXLinkTokenProvider {
     /// A fresh quote token can always be asked for.
     public var canRenew: Bool { true }
 
+    /// Connection failures, timeouts, 429 and 5xx pass (and an open breaker closes again); refused
+    /// credentials and malformed answers do not.
+    public func isTemporary(_ error: any Error) -> Bool {
+        guard let e = error as? TastytradeError else { return false }
+        return e.isRetryable || e.kind == .circuitOpen
+    }
+
     public func endpoint(renew: Bool) async throws -> DXLinkEndpoint {
         let token = try await client.quoteToken(forceRefresh: renew)
         return DXLinkEndpoint(url: token.dxlinkURL, token: token.token)

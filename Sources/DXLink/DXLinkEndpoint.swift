@@ -23,6 +23,14 @@ public protocol DXLinkTokenProvider: Sendable {
     var canRenew: Bool { get }
     /// The endpoint to connect to. With `renew`, the current token was rejected: return a fresh one or throw.
     func endpoint(renew: Bool) async throws -> DXLinkEndpoint
+    /// Whether an error of ``endpoint(renew:)`` may pass (a refused connection, a 5xx): the session then
+    /// retries with its reconnect backoff. Other errors (refused credentials) end the run.
+    func isTemporary(_ error: any Error) -> Bool
+}
+
+extension DXLinkTokenProvider {
+    /// By default every error ends the run.
+    public func isTemporary(_ error: any Error) -> Bool { false }
 }
 
 /// A fixed URL and token, as given in a pipeline file. It cannot renew a rejected token.

@@ -3,6 +3,7 @@ import MarketData
 public import SluiceCore
 import Metrics
 import NIOCore
+import NIOPosix
 import NIOWebSocket
 import Synchronization
 #if canImport(Glibc)
@@ -98,14 +99,34 @@ public struct DXLinkSession: Sendable {
         func status(_ s: FeedStatus.State, _ reason: String? = nil) async throws {
             try await emit(DXLinkFrame(receiveTime: clock.now, epoch: epoch, content: .status(FeedStatus(state: s, time: clock.now, epoch: epoch, reason: reason))))
         }
+        /// Waits out the backoff before the next attempt; `false` when shutdown comes first.
+        func backOff(after reason: String, _ message: String) async throws -> Bool {
+            failures += 1
+            if let max = reconnect.maxAttempts, failures > max {
+                try await status(.closed, "gave up after \(max) reconnect attempts")
+                throw DXLinkError(.reconnectsExhausted, "gave up after \(max) reconnect attempts; last failure: \(reason)")
+            }
+            let delay = reconnect.delay(attempt: failures, using: &rng)
+            logger.warning("\(message)", metadata: [
+                "reason": "\(reason)", "attempt": "\(failures)", "delay": "\(DurationText.format(delay))",
+                "token": "\(renew ? "fresh" : "same")",
+            ])
+            try await status(.reconnecting, "attempt \(failures) in \(DurationText.format(delay)) after: \(reason)")
+            return try await clock.sleep(until: clock.now.advanced(by: delay), unless: shutdown)
+        }
         while !shutdown.isRequested {
             let fetched: DXLinkEndpoint?
             do {
                 fetched = try await endpoint(renew: renew, unless: shutdown)
             } catch {
                 if shutdown.isRequested { break }
-                try await status(.closed, "\(error)")
-                throw error
+                guard tokens.isTemporary(error) else {
+                    try await status(.closed, "\(error)")
+                    throw error
+                }
+                // The token service is down for a moment (refused, 5xx, 429, a timeout): retry with the backoff.
+                guard try await backOff(after: "\(error)", "could not get a DXLink token; retrying") else { break }
+                continue
             }
             guard let endpoint = fetched else { break }
             guard endpoint.url.hasPrefix("ws://") || endpoint.url.hasPrefix("wss://") else {
@@ -142,18 +163,7 @@ public struct DXLinkSession: Sendable {
             case .lost:
                 break
             }
-            failures += 1
-            if let max = reconnect.maxAttempts, failures > max {
-                try await status(.closed, "gave up after \(max) reconnect attempts")
-                throw DXLinkError(.reconnectsExhausted, "gave up after \(max) reconnect attempts; last failure: \(ending.reason)")
-            }
-            let delay = reconnect.delay(attempt: failures, using: &rng)
-            logger.warning("DXLink connection lost; reconnecting", metadata: [
-                "reason": "\(ending.reason)", "attempt": "\(failures)", "delay": "\(DurationText.format(delay))",
-                "token": "\(renew ? "fresh" : "same")",
-            ])
-            try await status(.reconnecting, "attempt \(failures) in \(DurationText.format(delay)) after: \(ending.reason)")
-            guard try await clock.sleep(until: clock.now.advanced(by: delay), unless: shutdown) else { break }
+            guard try await backOff(after: ending.reason, "DXLink connection lost; reconnecting") else { break }
         }
         try await status(.closed, "shutdown")
     }
@@ -188,23 +198,54 @@ public struct DXLinkSession: Sendable {
                          emit: @escaping @Sendable (DXLinkFrame) async throws -> Void) async throws -> DXLinkClientStateMachine.Ending? {
         machine.connecting()
         let live = LiveConnection(machine)
-        var wsConfiguration = WebSocketClientConfiguration(maxFrameSize: maxMessageBytes, closeTimeout: configuration.closeWait)
-        wsConfiguration.autoPing = .disabled
-        var transport: String?
-        do {
-            try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, logger: logger) { inbound, outbound, _ in
-                let driver = ConnectionDriver(session: self, live: live, outbound: outbound, epoch: epoch, metrics: metrics,
-                                              downSince: downSince, emit: emit)
-                try await driver.serve(inbound, token: endpoint.token, url: endpoint.url, shutdown: shutdown)
+        var ws = WebSocketClientConfiguration(maxFrameSize: maxMessageBytes, closeTimeout: configuration.closeWait)
+        ws.autoPing = .disabled
+        let wsConfiguration = ws
+        let logger = self.logger
+        // The connection's own event loop: shutting it down is the one way to abandon a socket whatever
+        // state it is in (an HTTP upgrade the server never answers, a close handshake it never completes).
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let clock = self.clock
+        let openTimeout = configuration.actionTimeout
+        let abandonAfter = configuration.closeWait + .seconds(1)
+        try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            tasks.addTask {
+                do {
+                    try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, eventLoopGroup: loop, logger: logger) { inbound, outbound, _ in
+                        live.opened.trigger()
+                        defer { live.finished.trigger() }
+                        let driver = ConnectionDriver(session: self, live: live, outbound: outbound, epoch: epoch, metrics: metrics,
+                                                      downSince: downSince, emit: emit)
+                        try await driver.serve(inbound, token: endpoint.token, url: endpoint.url, shutdown: shutdown)
+                    }
+                } catch {
+                    if live.downstreamFailure == nil { live.transportFailed(Self.describe(error)) }
+                }
+                return true
             }
-        } catch {
-            if live.downstreamFailure == nil, !Task.isCancelled { transport = Self.describe(error) }
+            tasks.addTask {
+                // The watchdog: the WebSocket opens within the handshake timeout, and once the connection has
+                // ended, the socket is gone within the close wait (plus a second) — else the loop is shut down.
+                let unopened = try await clock.sleep(until: clock.now.advanced(by: openTimeout), unless: live.opened)
+                if unopened {
+                    live.end(.ended(transport: "the WebSocket did not open within \(DurationText.format(openTimeout))"))
+                } else {
+                    await live.finished.wait()
+                    try await clock.sleep(until: clock.now.advanced(by: abandonAfter))
+                }
+                try? await loop.shutdownGracefully()
+                return false
+            }
+            while let connectionDone = try await tasks.next() {
+                if connectionDone { tasks.cancelAll(); break }
+            }
         }
+        try? await loop.shutdownGracefully()
         machine = live.machine.withLock { $0 }
         if let failure = live.downstreamFailure { throw failure }
         try Task.checkCancellation()
         if live.outcome == .shutdown { _ = machine.disconnected(transport: "shutdown"); return nil }
-        return machine.disconnected(transport: live.outcome.transport ?? transport ?? "the server closed the connection")
+        return machine.disconnected(transport: live.outcome.transport ?? live.transportFailure ?? "the server closed the connection")
     }
 
     /// How a connection's child tasks ended.
@@ -222,13 +263,21 @@ public struct DXLinkSession: Sendable {
     /// What the child tasks of one connection share.
     final class LiveConnection: Sendable {
         let machine: Mutex<DXLinkClientStateMachine>
-        private let state = Mutex<(outcome: Outcome, downstream: (any Error)?)>((.running, nil))
+        /// Triggered when the WebSocket is open (the upgrade succeeded).
+        let opened = ShutdownSignal()
+        /// Triggered when the connection's tasks have ended.
+        let finished = ShutdownSignal()
+        private let state = Mutex<(outcome: Outcome, downstream: (any Error)?, transport: String?)>((.running, nil, nil))
         private let timer = Mutex<(wake: Timestamp?, alarm: ShutdownSignal)>((nil, ShutdownSignal()))
 
         init(_ m: DXLinkClientStateMachine) { machine = Mutex(m) }
 
         var outcome: Outcome { state.withLock { $0.outcome } }
         var downstreamFailure: (any Error)? { state.withLock { $0.downstream } }
+        var transportFailure: String? { state.withLock { $0.transport } }
+
+        /// Records the error the WebSocket client ended with (connect refused, reset, …).
+        func transportFailed(_ reason: String) { state.withLock { if $0.transport == nil { $0.transport = reason } } }
 
         /// Records how the connection ended (the first report wins).
         func end(_ o: Outcome) { state.withLock { if $0.outcome == .running { $0.outcome = o } } }

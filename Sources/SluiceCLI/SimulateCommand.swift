@@ -29,6 +29,10 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Fault: send an ERROR message after every N data frames.") var errorEvery: Int?
     @Option(help: "Fault: send an unknown message type after every N data frames.") var unknownEvery: Int?
     @Option(help: "Fault: fall silent after N data frames.") var silentAfter: Int?
+    @Option(help: "Fault: send ERROR UNAUTHORIZED (a withdrawn authorization) after N data frames.") var unauthorizedAfter: Int?
+    @Option(help: "Fault: drop the connection once N candles of a history snapshot were sent.") var dropInHistoryAfter: Int?
+    @Flag(help: "Fault: refuse every token in AUTH.") var refuseTokens = false
+    @Option(help: "Faults only on the first N connections (default: all).") var faultyConnections: Int?
 
     func validate() throws {
         guard rate > 0 else { throw ValidationError("--rate must be positive") }
@@ -51,6 +55,10 @@ struct SimulateCommand: AsyncParsableCommand {
         c.faults.errorEvery = errorEvery
         c.faults.unknownEvery = unknownEvery
         c.faults.silentAfter = silentAfter
+        c.faults.unauthorizedAfter = unauthorizedAfter
+        c.faults.dropInHistoryAfter = dropInHistoryAfter
+        c.faults.refuseAllTokens = refuseTokens
+        c.faults.connections = faultyConnections
         let configuration = c
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let statistics: SimulatorStatistics

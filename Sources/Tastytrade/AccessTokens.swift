@@ -6,7 +6,14 @@ import Synchronization
 final class AccessTokens: Sendable {
     struct Token: Sendable {
         var value: String
+        var issued: Timestamp
         var expires: Timestamp
+
+        /// When to stop using it: `margin` before expiry, but never more than a quarter of its lifetime
+        /// (a token that lives 30 s is used for 22.5 s, not refreshed before every request).
+        func renewal(margin: Duration) -> Timestamp {
+            expires.advanced(by: .zero - min(margin, issued.duration(to: expires) / 4))
+        }
     }
 
     private struct State {
@@ -37,7 +44,7 @@ final class AccessTokens: Sendable {
         enum Step { case use(String), wait, refresh }
         let now = clock.now
         let step = state.withLock { s -> Step in
-            if let current = s.current, current.value != rejected, now < current.expires.advanced(by: .zero - margin) {
+            if let current = s.current, current.value != rejected, now < current.renewal(margin: margin) {
                 return .use(current.value)
             }
             if s.refreshing { return .wait }

@@ -14,17 +14,15 @@ public final class RateLimiter: Sendable {
         var window: Int64
         var sent: [Int64] = []
 
-        /// Reserves a slot: returns `nil` to go at once, or the time to go at (the slot is then taken).
-        mutating func reserve(now: Int64) -> Int64? {
+        /// Takes a slot at `now` if fewer than `limit` requests were sent in the window before it (returns
+        /// `nil`); otherwise returns when the oldest of them leaves the window, without taking a slot.
+        mutating func take(now: Int64) -> Int64? {
             sent.removeAll { $0 <= now - window }
             if sent.count < limit {
                 sent.append(now)
                 return nil
             }
-            // The earliest time at which a slot frees up: the (count - limit + 1)-th oldest plus the window.
-            let at = sent.sorted()[sent.count - limit] + window
-            sent.append(at)
-            return at
+            return sent.min()! + window
         }
     }
 
@@ -39,8 +37,12 @@ public final class RateLimiter: Sendable {
 
     /// Waits for a slot.
     public func acquire() async throws {
-        let now = clock.now.nanosecondsSinceEpoch
-        guard let at = state.withLock({ $0.reserve(now: now) }) else { return }
-        try await clock.sleep(until: Timestamp(nanosecondsSinceEpoch: at))
+        // The slot is stamped with the time the request goes out, not the time it was asked for: a caller
+        // that waited (for a slot, or for anything else) never lets more than `limit` out in any window.
+        while true {
+            let now = clock.now.nanosecondsSinceEpoch
+            guard let free = state.withLock({ $0.take(now: now) }) else { return }
+            try await clock.sleep(until: Timestamp(nanosecondsSinceEpoch: free))
+        }
     }
 }

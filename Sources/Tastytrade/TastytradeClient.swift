@@ -97,10 +97,10 @@ public final class TastytradeClient: Sendable {
             let failure: TastytradeError
             var retryAfter: Duration?
             do {
-                try await limiter.acquire()
                 let token = try await tokens.token(rejected: rejected)
                 rejected = nil
                 remember(token)
+                try await limiter.acquire()
                 let (status, headers, body) = try await execute(method: .GET, url: url, authorization: "Bearer \(token)", body: nil)
                 if (200..<300).contains(status) {
                     breaker.succeeded()
@@ -119,13 +119,16 @@ public final class TastytradeClient: Sendable {
             } catch let error as TastytradeError {
                 failure = error
             }
+            if failure.kind == .cancelled { throw failure }  // shutdown: no failure of the server's
             if failure.isRetryable { breaker.failed() } else {
                 if failure.kind != .malformedResponse { breaker.succeeded() }
                 throw failure
             }
             guard attempt < configuration.retry.maxAttempts else { throw failure }
             let delay = configuration.retry.delay(afterAttempt: attempt, retryAfter: retryAfter)
-            logger.debug("retrying", metadata: ["path": "\(path)", "attempt": "\(attempt)", "error": "\(failure.kind.rawValue)", "delay": "\(DurationText.format(delay))"])
+            logger.warning("tastytrade request failed; retrying", metadata: [
+                "path": "\(path)", "attempt": "\(attempt)", "error": "\(failure.kind.rawValue)", "delay": "\(DurationText.format(delay))",
+            ])
             try await clock.sleep(for: delay)
         }
     }
@@ -138,6 +141,7 @@ public final class TastytradeClient: Sendable {
         body.raw(",\"client_secret\":")
         body.string(configuration.credentials.clientSecret)
         body.raw("}")
+        try await limiter.acquire()  // the token request counts against the same limit
         let (status, _, response) = try await execute(method: .POST, url: configuration.baseURL + "/oauth/token", authorization: nil, body: body.bytes)
         guard (200..<300).contains(status) else {
             var error = classify(status: status, body: response, path: "/oauth/token")
@@ -153,7 +157,8 @@ public final class TastytradeClient: Sendable {
         remember(token)
         let lifetime = object["expires_in"]?.numberValue ?? 900
         logger.debug("refreshed the OAuth access token", metadata: ["expires_in": "\(lifetime)"])
-        return AccessTokens.Token(value: token, expires: clock.now.advanced(by: Duration.clampedSeconds(lifetime)))
+        let now = clock.now
+        return AccessTokens.Token(value: token, issued: now, expires: now.advanced(by: Duration.clampedSeconds(lifetime)))
     }
 
     private func execute(method: HTTPMethod, url: String, authorization: String?, body: [UInt8]?) async throws(TastytradeError) -> (Int, HTTPHeaders, String) {
@@ -167,18 +172,30 @@ public final class TastytradeClient: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         do {
-            let response = try await HTTPClient.shared.execute(request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
+            let response = try await Self.http.execute(request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
             var buffer = try await response.body.collect(upTo: 16 * 1024 * 1024)
             let text = buffer.readString(length: buffer.readableBytes) ?? ""
             return (Int(response.status.code), response.headers, text)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             throw TastytradeError(.timeout, message: "\(method.rawValue) \(Self.path(of: url)) timed out after \(DurationText.format(configuration.timeout))")
+        } catch let error as HTTPClientError where error == .cancelled {
+            throw TastytradeError(.cancelled, message: "\(method.rawValue) \(Self.path(of: url)) was cancelled")
         } catch is CancellationError {
-            throw TastytradeError(.transport, message: "\(method.rawValue) \(Self.path(of: url)) was cancelled")
+            throw TastytradeError(.cancelled, message: "\(method.rawValue) \(Self.path(of: url)) was cancelled")
         } catch {
+            if Task.isCancelled { throw TastytradeError(.cancelled, message: "\(method.rawValue) \(Self.path(of: url)) was cancelled") }
             throw TastytradeError(.transport, message: "\(method.rawValue) \(Self.path(of: url)) failed: \(scrubber.scrub("\(error)"))")
         }
     }
+
+    /// The HTTP client of every tastytrade request. A connection that cannot be made fails its attempt at
+    /// once (refused is refused), so the retry policy — with its backoff and warnings — decides what
+    /// follows, instead of the pool retrying silently until the request's deadline.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     private func parse(_ body: String, path: String) throws(TastytradeError) -> JSONValue {
         do {

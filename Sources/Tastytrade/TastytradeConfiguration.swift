@@ -40,7 +40,7 @@ public struct TastytradeConfiguration: Sendable {
     public var breakerThreshold = 5
     /// How long the breaker stays open before a probe.
     public var breakerOpenDuration: Duration = .seconds(30)
-    /// Access tokens are refreshed this long before they expire.
+    /// Access tokens are refreshed this long before they expire (at most a quarter of their lifetime).
     public var refreshMargin: Duration = .seconds(60)
     /// Quote tokens are renewed this long before they expire.
     public var quoteTokenMargin: Duration = .seconds(300)

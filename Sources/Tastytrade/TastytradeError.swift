@@ -23,6 +23,9 @@ public struct TastytradeError: Error, Sendable, CustomStringConvertible {
         case malformedResponse = "malformed_response"
         /// The circuit breaker is open: the call was not attempted.
         case circuitOpen = "circuit_open"
+        /// The request was cancelled (shutdown, the end of a run): not a failure of the server, never
+        /// retried, counted or held against the circuit breaker.
+        case cancelled
     }
 
     /// The kind.

@@ -4,6 +4,14 @@ import MarketData
 import SluiceCore
 import Synchronization
 
+/// The simulator of the loopback tests: token `secret-token`, 2 000 events/s.
+func simulatorConfiguration() -> SimulatorConfiguration {
+    var c = SimulatorConfiguration()
+    c.token = "secret-token"
+    c.rate = 2000
+    return c
+}
+
 /// Runs a ``DXLinkSession`` against a simulator and lets a test wait for what it emits, without sleeping:
 /// frames arrive on an async stream, and the test reads until its condition holds.
 struct SessionProbe: Sendable {
@@ -14,10 +22,14 @@ struct SessionProbe: Sendable {
 
     init(url: String, token: String = "secret-token", configuration: DXLinkClientConfiguration,
          reconnect: ReconnectPolicy = ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(100))) {
+        self.init(tokens: StaticTokenProvider(DXLinkEndpoint(url: url, token: token)), configuration: configuration, reconnect: reconnect)
+    }
+
+    init(tokens: any DXLinkTokenProvider, configuration: DXLinkClientConfiguration,
+         reconnect: ReconnectPolicy = ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(100))) {
         var logger = Logger(label: "test.dxlink")
         logger.logLevel = .critical
-        session = DXLinkSession(configuration: configuration, tokens: StaticTokenProvider(DXLinkEndpoint(url: url, token: token)),
-                                reconnect: reconnect, logger: logger)
+        session = DXLinkSession(configuration: configuration, tokens: tokens, reconnect: reconnect, logger: logger)
         (frames, continuation) = AsyncStream.makeStream(of: DXLinkFrame.self)
     }
 
@@ -76,3 +88,32 @@ func decodeAll(_ frames: [DXLinkFrame]) -> (events: [MarketEvent], statistics: F
 }
 
 
+
+/// The WebSocket frames a client sent, parsed from the raw bytes a ``FaultProxy`` recorded (after the
+/// HTTP upgrade request): opcode and unmasked payload of each.
+func clientFrames(_ bytes: [UInt8]) -> [(opcode: UInt8, payload: [UInt8])] {
+    var i = 0
+    while i + 3 < bytes.count, !(bytes[i] == 13 && bytes[i + 1] == 10 && bytes[i + 2] == 13 && bytes[i + 3] == 10) { i += 1 }
+    i += 4
+    var frames: [(UInt8, [UInt8])] = []
+    while i + 2 <= bytes.count {
+        let opcode = bytes[i] & 0x0F
+        var length = Int(bytes[i + 1] & 0x7F)
+        let masked = bytes[i + 1] & 0x80 != 0
+        i += 2
+        if length == 126, i + 2 <= bytes.count {
+            length = Int(bytes[i]) << 8 | Int(bytes[i + 1])
+            i += 2
+        } else if length == 127, i + 8 <= bytes.count {
+            length = bytes[i..<i + 8].reduce(0) { $0 << 8 | Int($1) }
+            i += 8
+        }
+        var mask: [UInt8] = [0, 0, 0, 0]
+        if masked, i + 4 <= bytes.count { mask = Array(bytes[i..<i + 4]); i += 4 }
+        guard i + length <= bytes.count else { break }
+        let payload = (0..<length).map { bytes[i + $0] ^ mask[$0 % 4] }
+        frames.append((opcode, payload))
+        i += length
+    }
+    return frames
+}

@@ -6,12 +6,6 @@ import Testing
 
 @Suite("DXLink session against the simulator over loopback WebSockets")
 struct SessionLoopbackTests {
-    func simulatorConfiguration() -> SimulatorConfiguration {
-        var c = SimulatorConfiguration()
-        c.token = "secret-token"
-        c.rate = 2000
-        return c
-    }
 
     @Test("handshake negotiates fields: SETUP, AUTH, CHANNEL_REQUEST, FEED_SETUP, FEED_SUBSCRIPTION in order, data decodes")
     func handshake() async throws {

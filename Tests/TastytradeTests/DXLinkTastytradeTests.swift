@@ -9,6 +9,21 @@ import Synchronization
 import Tastytrade
 import Testing
 
+/// `dxlink` with tastytrade credentials against `server` → `dxlink_decode` → `collect` ("out").
+func quotesThroughTastytrade(_ server: LoopbackHTTPServer) throws -> TestPipeline {
+    try TestPipeline("""
+    {"name": "tt", "stages": [
+      {"id": "feed", "kind": "dxlink", "config": {
+         "tastytrade": {"base_url": "\(server.url)", "client_secret": "${SECRET}", "refresh_token": "${REFRESH}"},
+         "symbols": ["SPY"], "events": ["Quote"],
+         "reconnect": {"initial_delay": "1ms", "max_delay": "10ms"}}},
+      {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
+      {"id": "out", "kind": "collect", "from": "decode"}
+    ]}
+    """, registry: { var r = StageRegistry.builtin; r.register(CollectSink<FieldRecord>.self); return r }(),
+       environment: ["SECRET": secret, "REFRESH": refreshToken])
+}
+
 @Suite("dxlink with tastytrade credentials")
 struct DXLinkTastytradeTests {
     @Test("the source gets its URL and token from /api-quote-tokens, and a fresh token when the server rejects one")
@@ -25,21 +40,34 @@ struct DXLinkTastytradeTests {
                     return .init(body: #"{"data":{"token":"quote-token-\#(issued.value)","dxlink-url":"\#(sim.url)","level":"api"}}"#)
                 }
             }) { server in
-                let run = try await TestPipeline("""
-                {"name": "tt", "stages": [
-                  {"id": "feed", "kind": "dxlink", "config": {
-                     "tastytrade": {"base_url": "\(server.url)", "client_secret": "${SECRET}", "refresh_token": "${REFRESH}"},
-                     "symbols": ["SPY"], "events": ["Quote"],
-                     "reconnect": {"initial_delay": "1ms", "max_delay": "10ms"}}},
-                  {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
-                  {"id": "out", "kind": "collect", "from": "decode"}
-                ]}
-                """, registry: { var r = StageRegistry.builtin; r.register(CollectSink<FieldRecord>.self); return r }(),
-                   environment: ["SECRET": secret, "REFRESH": refreshToken]).run { try await $0.shutdown(afterStage: "out", received: 20) }
+                let run = try await quotesThroughTastytrade(server).run { try await $0.shutdown(afterStage: "out", received: 20) }
                 let quotes = run.rows("out").filter { $0["event_type"] == .string("Quote") }
                 #expect(!quotes.isEmpty, "connected with the renewed token and streamed")
                 #expect(server.requests.filter { $0.uri == "/api-quote-tokens" }.count == 2, "one token, rejected, then a fresh one")
                 #expect(sim.statistics.rejectedTokens == 1)
+            }
+        }
+    }
+
+    @Test("the token service down for a moment (503) is retried with the reconnect backoff, not the end of the feed")
+    func tokenServiceOutage() async throws {
+        var simulator = SimulatorConfiguration()
+        simulator.token = "quote-token"
+        simulator.rate = 5000
+        try await DXLinkSimulator.withRunning(simulator) { sim in
+            let fake = FakeTastytrade()
+            try await LoopbackHTTPServer.withRunning(respond: { r, n in
+                fake.respond(r, n) { request in
+                    // The first four quote-token requests fail (two attempts of the client each, twice).
+                    n <= 5 ? .init(status: 503, body: #"{"error":{"code":"unavailable","message":"maintenance"}}"#)
+                        : .init(body: #"{"data":{"token":"quote-token","dxlink-url":"\#(sim.url)","level":"api"}}"#)
+                }
+            }) { server in
+                let run = try await quotesThroughTastytrade(server).run { try await $0.shutdown(afterStage: "out", received: 20) }
+                let rows = run.rows("out")
+                #expect(rows.contains { $0["event_type"] == .string("Quote") }, "streamed once the token service was back")
+                #expect(rows.contains { $0["state"] == .string("reconnecting") })
+                #expect(server.requests.filter { $0.uri == "/api-quote-tokens" }.count >= 5)
             }
         }
     }

@@ -71,7 +71,7 @@ func metricsBody(for uri: String, known: (String) -> Bool = { _ in true }) -> St
 
 @Suite("market_metrics stage")
 struct MarketMetricsStageTests {
-    @Test("symbols are fetched in batches of symbols_per_request, cached for the TTL, and fetched again after it")
+    @Test("symbols are fetched in batches of symbols_per_request, cached for the TTL, and refreshed in the background after it")
     func batchingAndTTL() async throws {
         let fake = FakeTastytrade()
         let clock = ManualClock()
@@ -92,9 +92,12 @@ struct MarketMetricsStageTests {
                 #expect(server.requests.filter { $0.uri.hasPrefix("/market-metrics") }.count == 3, "cache hit within the TTL")
 
                 clock.advance(by: .seconds(301))
-                let refreshed = try await driver.send(["S1", "S2"])
-                #expect(refreshed.allSatisfy { $0[field: "metrics_status"] == .string("fresh") })
-                #expect(server.requests.filter { $0.uri.hasPrefix("/market-metrics") }.count == 4, "fetched again after the TTL")
+                let expired = try await driver.send(["S1", "S2"])
+                #expect(expired.allSatisfy { $0[field: "metrics_status"] == .string("stale") }, "past the TTL: passed at once, refreshed in the background")
+                let refetched = try await eventually { server.requests.filter { $0.uri.hasPrefix("/market-metrics") }.count == 4 }
+                #expect(refetched, "fetched again after the TTL")
+                let refreshed = try await eventually { try await driver.send(["S1", "S2"]).allSatisfy { $0[field: "metrics_status"] == .string("fresh") } }
+                #expect(refreshed)
                 driver.input.finishProducing()
                 try await group.waitForAll()
             }
@@ -158,6 +161,13 @@ struct MarketMetricsStageTests {
                 let stale = try await driver2.send(["AAPL"])
                 #expect(stale.map { $0[field: "metrics_status"] } == [.string("stale")])
                 #expect(stale[0][field: "iv_rank"] == .double(0.5))
+                // The refresh fails for real (its retry backs off on the manual clock): logged and counted.
+                let failed = try await eventually {
+                    clock.advance(by: .milliseconds(10))
+                    return logs.text.contains("market metrics unavailable")
+                }
+                #expect(failed)
+                #expect(driver2.counters.errors.value == 1)
                 driver2.input.finishProducing()
                 try await group.waitForAll()
             }

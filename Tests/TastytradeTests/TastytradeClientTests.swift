@@ -65,12 +65,12 @@ struct TastytradeClientTests {
         try await LoopbackHTTPServer.withRunning(respond: { r, n in fake.respond(r, n) { _ in .init(body: #"{"data":{"items":[]}}"#) } }) { server in
             let tt = client(server, clock: clock)
             _ = try await tt.marketMetrics(["SPY"])
-            clock.advance(by: .seconds(50))
+            clock.advance(by: .seconds(70))
             _ = try await tt.marketMetrics(["SPY"])
-            #expect(tt.accessTokenRefreshes == 1, "70 s of validity left: more than the 60 s margin")
-            clock.advance(by: .seconds(20))
+            #expect(tt.accessTokenRefreshes == 1, "50 s of validity left: more than the margin (60 s, capped at a quarter of 120 s)")
+            clock.advance(by: .seconds(25))
             _ = try await tt.marketMetrics(["SPY"])
-            #expect(tt.accessTokenRefreshes == 2, "50 s left: refreshed first")
+            #expect(tt.accessTokenRefreshes == 2, "25 s left: refreshed first")
             #expect(server.requests.last?.header("Authorization") == "Bearer access-2")
         }
     }
