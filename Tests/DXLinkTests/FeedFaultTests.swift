@@ -1,3 +1,4 @@
+import BuiltinStages
 import DXLink
 import FaultProxy
 import MarketData
@@ -235,4 +236,31 @@ func assembled(_ frames: [DXLinkFrame]) -> [MarketEvent] {
         }
     }
     return out
+}
+
+@Suite("dxlink_decode counts what it drops, exactly")
+struct DecodeCountTests {
+    @Test("an unfinished snapshot of 50 candles dropped at a reconnect counts 50 skipped, one per event")
+    func unfinishedSnapshotCountsPerEvent() async throws {
+        let fields = MarketEventType.candle.fields.map(\.wireName)
+        let layout = FeedLayout(id: 1, channel: 1, dataFormat: .compact, eventFields: ["Candle": fields])
+        var encoder = FeedDataEncoder()
+        let candles: [any MarketEventPayload] = (0..<50).map { i in
+            var c = Candle(eventSymbol: "SPY{=1m}")
+            c.time = Timestamp(millisecondsSinceEpoch: Int64(1_000_000 - i * 60_000))
+            c.index = Int64(i)
+            c.eventFlags = i == 0 ? EventFlags.snapshotBegin.rawValue : 0
+            return c
+        }
+        let text = encoder.message(channel: 1, format: .compact, groups: [(fields, candles)])
+        let now = Timestamp(millisecondsSinceEpoch: 0)
+        let frames = [
+            DXLinkFrame(receiveTime: now, epoch: 1, content: .data(text, layout)),
+            DXLinkFrame(receiveTime: now, epoch: 2, content: .status(FeedStatus(state: .connecting, time: now, epoch: 2, reason: nil))),
+        ]
+        let config = try StageHarness.configuration(DXLinkDecodeStage.Configuration.self, json: "{}")
+        let run = try await StageHarness.run(DXLinkDecodeStage.self, configuration: config, input: frames, batchSize: 1)
+        #expect(run.counters.skipped.value == 50)
+        #expect(!run.output.contains { if case .candle = $0 { true } else { false } })
+    }
 }
