@@ -178,7 +178,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DXLinkTests",
-            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "BuiltinStages", "FaultProxy"],
+            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "BuiltinStages", "FaultProxy",
+                           .product(name: "MetricsTestKit", package: "swift-metrics")],
             swiftSettings: strictSettings
         ),
         .target(

@@ -67,9 +67,29 @@ public struct DXLinkSession: Sendable {
 
     let stats = StatisticsBox()
 
+    /// The session's counts: relaxed atomics on the hot path (no lock, no metrics call per message); the
+    /// session's reporter publishes them to swift-metrics once a second.
     final class StatisticsBox: Sendable {
-        let value = Mutex(DXLinkSessionStatistics())
-        func withLock<T>(_ body: (inout DXLinkSessionStatistics) -> T) -> T { value.withLock { body(&$0) } }
+        let connects = Atomic(0), disconnects = Atomic(0)
+        let messagesIn = Atomic(0), bytesIn = Atomic(0), messagesOut = Atomic(0), bytesOut = Atomic(0)
+        let dataFrames = Atomic(0), malformedMessages = Atomic(0), unknownMessages = Atomic(0), strayFrames = Atomic(0)
+        let serverErrors = Mutex<[String: Int]>([:])
+
+        var snapshot: DXLinkSessionStatistics {
+            var s = DXLinkSessionStatistics()
+            s.connects = connects.load(ordering: .relaxed)
+            s.disconnects = disconnects.load(ordering: .relaxed)
+            s.messagesIn = messagesIn.load(ordering: .relaxed)
+            s.bytesIn = bytesIn.load(ordering: .relaxed)
+            s.messagesOut = messagesOut.load(ordering: .relaxed)
+            s.bytesOut = bytesOut.load(ordering: .relaxed)
+            s.dataFrames = dataFrames.load(ordering: .relaxed)
+            s.malformedMessages = malformedMessages.load(ordering: .relaxed)
+            s.unknownMessages = unknownMessages.load(ordering: .relaxed)
+            s.strayFrames = strayFrames.load(ordering: .relaxed)
+            s.serverErrors = serverErrors.withLock { $0 }
+            return s
+        }
     }
 
     /// Creates a session.
@@ -84,12 +104,30 @@ public struct DXLinkSession: Sendable {
     }
 
     /// What the session has done so far.
-    public var statistics: DXLinkSessionStatistics { stats.withLock { $0 } }
+    public var statistics: DXLinkSessionStatistics { stats.snapshot }
 
     /// Runs until `shutdown` is triggered (returns), or until the token is refused for good or reconnects
     /// are exhausted (throws ``DXLinkError``). Errors thrown by `emit` end the run at once and are rethrown.
     public func run(shutdown: ShutdownSignal, emit: @escaping @Sendable (DXLinkFrame) async throws -> Void) async throws {
         let metrics = SessionMetrics(label: metricsLabel)
+        let stats = self.stats
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // The reporter: the hot path only counts; this publishes the counts once a second.
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    metrics.publish(stats.snapshot)
+                }
+            }
+            defer {
+                group.cancelAll()
+                metrics.publish(stats.snapshot)
+            }
+            try await connections(shutdown: shutdown, metrics: metrics, emit: emit)
+        }
+    }
+
+    private func connections(shutdown: ShutdownSignal, metrics: SessionMetrics, emit: @escaping @Sendable (DXLinkFrame) async throws -> Void) async throws {
         var machine = DXLinkClientStateMachine(configuration: configuration)
         var epoch: Int64 = 0
         var failures = 0
@@ -141,8 +179,7 @@ public struct DXLinkSession: Sendable {
             let started = clock.now
             let ending = try await connect(endpoint, machine: &machine, epoch: epoch, shutdown: shutdown, metrics: metrics,
                                            downSince: downSince, emit: emit)
-            stats.withLock { $0.disconnects += 1 }
-            metrics.disconnects.increment()
+            stats.disconnects.add(1, ordering: .relaxed)
             metrics.uptime.recordNanoseconds(started.duration(to: clock.now).nanoseconds)
             guard let ending, !shutdown.isRequested else { break }
             try await status(.disconnected, ending.reason)
@@ -321,8 +358,7 @@ private struct ConnectionDriver: Sendable {
 
     /// Runs the connection until one of its tasks ends it; the caller (the WebSocket library) then closes it.
     func serve(_ inbound: WebSocketInboundStream, token: String, url: String, shutdown: ShutdownSignal) async throws {
-        stats.withLock { $0.connects += 1 }
-        metrics.connects.increment()
+        stats.connects.add(1, ordering: .relaxed)
         session.logger.info("DXLink connected", metadata: ["url": "\(url)", "epoch": "\(epoch)"])
         if let outcome = try await perform(live.machine.withLock { $0.connected(token: token, now: clock.now) }) {
             live.end(outcome)
@@ -358,9 +394,8 @@ private struct ConnectionDriver: Sendable {
             switch action {
             case .send(let message):
                 let text = message.text
-                stats.withLock { $0.messagesOut += 1; $0.bytesOut += text.utf8.count }
-                metrics.messagesOut.increment()
-                metrics.bytesOut.increment(by: text.utf8.count)
+                stats.messagesOut.add(1, ordering: .relaxed)
+                stats.bytesOut.add(text.utf8.count, ordering: .relaxed)
                 do {
                     try await outbound.write(.text(text))
                 } catch {
@@ -377,11 +412,11 @@ private struct ConnectionDriver: Sendable {
             case .close:
                 return .ended(transport: nil)
             case let .serverError(channel, code, message):
-                stats.withLock { $0.serverErrors[code, default: 0] += 1 }
+                stats.serverErrors.withLock { $0[code, default: 0] += 1 }
                 Counter(label: "sluice_dxlink_server_errors_total", dimensions: [("stage", metrics.label), ("code", code)]).increment()
                 session.logger.warning("DXLink server error", metadata: ["channel": "\(channel)", "code": "\(code)", "message": "\(message)"])
             case .unknownMessage(let type):
-                stats.withLock { $0.unknownMessages += 1 }
+                stats.unknownMessages.add(1, ordering: .relaxed)
                 session.logger.debug("DXLink message of unknown type ignored", metadata: ["type": "\(type)"])
             }
         }
@@ -414,19 +449,18 @@ private struct ConnectionDriver: Sendable {
             }
             guard let message = next else { return .ended(transport: "the server closed the connection") }
             guard case .text(let text) = message else {
-                stats.withLock { $0.malformedMessages += 1 }
+                stats.malformedMessages.add(1, ordering: .relaxed)
                 continue
             }
             let now = clock.now
             let bytes = text.utf8.count
-            stats.withLock { $0.messagesIn += 1; $0.bytesIn += bytes }
-            metrics.messagesIn.increment()
-            metrics.bytesIn.increment(by: bytes)
+            stats.messagesIn.add(1, ordering: .relaxed)
+            stats.bytesIn.add(bytes, ordering: .relaxed)
             let parsed: ServerMessage
             do {
                 parsed = try ServerMessage.parse(text)
             } catch {
-                stats.withLock { $0.malformedMessages += 1 }
+                stats.malformedMessages.add(1, ordering: .relaxed)
                 session.logger.debug("DXLink message skipped", metadata: ["problem": "\(error)"])
                 continue
             }
@@ -441,7 +475,7 @@ private struct ConnectionDriver: Sendable {
                 return m.layout(channel: channel)
             }
             guard let layout else {
-                stats.withLock { $0.strayFrames += 1 }
+                stats.strayFrames.add(1, ordering: .relaxed)
                 continue
             }
             var delivered: [(symbol: String, time: Int64, flags: EventFlags)] = []
@@ -452,7 +486,7 @@ private struct ConnectionDriver: Sendable {
                     delivered.append((c.eventSymbol, c.time.millisecondsSinceEpoch, EventFlags(rawValue: c.eventFlags)))
                 }
             }
-            stats.withLock { $0.dataFrames += 1 }
+            stats.dataFrames.add(1, ordering: .relaxed)
             live.machine.withLock { $0.deliveryStarted() }
             try await deliver(DXLinkFrame(receiveTime: now, epoch: epoch, content: .data(text, layout)))
             live.machine.withLock { m in
@@ -464,7 +498,7 @@ private struct ConnectionDriver: Sendable {
 }
 
 /// The swift-metrics instruments of one session.
-struct SessionMetrics: Sendable {
+final class SessionMetrics: Sendable {
     let label: String
     let connects: Counter
     let disconnects: Counter
@@ -475,16 +509,33 @@ struct SessionMetrics: Sendable {
     let reconnectLatency: Metrics.Timer
     let uptime: Metrics.Timer
 
-    init(label: String) {
+    /// What was published last, so that each publication adds the difference.
+    private let published = Mutex(DXLinkSessionStatistics())
+
+    /// Adds to the counters what happened since the last publication.
+    func publish(_ now: DXLinkSessionStatistics) {
+        let last = published.withLock { p in
+            defer { p = now }
+            return p
+        }
+        for (counter, value, before) in [(connects, now.connects, last.connects), (disconnects, now.disconnects, last.disconnects),
+                                         (messagesIn, now.messagesIn, last.messagesIn), (messagesOut, now.messagesOut, last.messagesOut),
+                                         (bytesIn, now.bytesIn, last.bytesIn), (bytesOut, now.bytesOut, last.bytesOut)]
+            where value > before {
+            counter.increment(by: value - before)
+        }
+    }
+
+    init(label: String, factory: any MetricsFactory = MetricsSystem.factory) {
         self.label = label
         let d = [("stage", label)]
-        connects = Counter(label: "sluice_dxlink_connects_total", dimensions: d)
-        disconnects = Counter(label: "sluice_dxlink_disconnects_total", dimensions: d)
-        messagesIn = Counter(label: "sluice_dxlink_messages_in_total", dimensions: d)
-        messagesOut = Counter(label: "sluice_dxlink_messages_out_total", dimensions: d)
-        bytesIn = Counter(label: "sluice_dxlink_bytes_in_total", dimensions: d)
-        bytesOut = Counter(label: "sluice_dxlink_bytes_out_total", dimensions: d)
-        reconnectLatency = Metrics.Timer(label: "sluice_dxlink_reconnect_latency", dimensions: d)
-        uptime = Metrics.Timer(label: "sluice_dxlink_connection_uptime", dimensions: d)
+        connects = Counter(label: "sluice_dxlink_connects_total", dimensions: d, factory: factory)
+        disconnects = Counter(label: "sluice_dxlink_disconnects_total", dimensions: d, factory: factory)
+        messagesIn = Counter(label: "sluice_dxlink_messages_in_total", dimensions: d, factory: factory)
+        messagesOut = Counter(label: "sluice_dxlink_messages_out_total", dimensions: d, factory: factory)
+        bytesIn = Counter(label: "sluice_dxlink_bytes_in_total", dimensions: d, factory: factory)
+        bytesOut = Counter(label: "sluice_dxlink_bytes_out_total", dimensions: d, factory: factory)
+        reconnectLatency = Metrics.Timer(label: "sluice_dxlink_reconnect_latency", dimensions: d, factory: factory)
+        uptime = Metrics.Timer(label: "sluice_dxlink_connection_uptime", dimensions: d, factory: factory)
     }
 }
