@@ -72,6 +72,27 @@ struct DXLinkTastytradeTests {
         }
     }
 
+    @Test("`duration` interrupts a token fetch the server never answers: the run ends on time, closed, no error")
+    func durationInterruptsTokenFetch() async throws {
+        let fake = FakeTastytrade()
+        try await LoopbackHTTPServer.withRunning(respond: { r, n in
+            fake.respond(r, n) { _ in .init(body: "{}", delay: .seconds(60)) }
+        }) { server in
+            let run = try await TestPipeline("""
+            {"name": "tt", "stages": [
+              {"id": "feed", "kind": "dxlink", "config": {
+                 "tastytrade": {"base_url": "\(server.url)", "client_secret": "s", "refresh_token": "r"},
+                 "symbols": ["SPY"], "events": ["Quote"], "duration": "200ms"}},
+              {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
+              {"id": "out", "kind": "collect", "from": "decode"}
+            ]}
+            """, registry: { var r = StageRegistry.builtin; r.register(CollectSink<FieldRecord>.self); return r }()).run()
+            #expect(run.report.stage("feed")?.errors == 0)
+            #expect(run.rows("out").last?["state"] == .string("closed"))
+            #expect(server.requests.contains { $0.uri == "/api-quote-tokens" }, "the fetch was under way")
+        }
+    }
+
     @Test("a dxlink stage takes one of url, tastytrade or simulate")
     func validation() throws {
         #expect(throws: ValidationFailure.self) {
