@@ -93,6 +93,7 @@ struct LintRun {
     var registry: StageRegistry
     let environment: [String: String]
     var diagnostics: [Diagnostic] = []
+    var typeNames: [ObjectIdentifier: String] = [:]
 
     init(registry: StageRegistry, environment: [String: String]) {
         self.registry = registry
@@ -382,8 +383,8 @@ struct LintRun {
                 descriptor: descriptor, stageType: stageType, configuration: configuration,
                 displayConfiguration: redacted(d.config, spec: descriptor.spec),
                 queue: d.queue, errorPolicy: d.errorPolicy,
-                inputTypeName: descriptor.role == .source ? nil : typeName(inputType(of: stageType)),
-                outputTypeName: descriptor.role == .sink ? nil : typeName(out)))
+                inputTypeName: descriptor.role == .source ? nil : displayName(of: inputType(of: stageType)),
+                outputTypeName: descriptor.role == .sink ? nil : displayName(of: out)))
         }
 
         // Outputs nobody reads would lose events silently.
@@ -395,6 +396,14 @@ struct LintRun {
         guard diagnostics.isEmpty else { return nil }
         // Planned in topological order already: the array is the plan's, not a copy.
         return PipelinePlan(name: name, file: file, stages: plannedStages, secrets: secrets)
+    }
+
+    /// ``typeName(_:)``, computed once per type (it formats the type's full name every time).
+    mutating func displayName(of type: Any.Type) -> String {
+        if let known = typeNames[ObjectIdentifier(type)] { return known }
+        let name = typeName(type)
+        typeNames[ObjectIdentifier(type)] = name
+        return name
     }
 
     mutating func checkExpressionFields(_ d: Draft, spec: ConfigSpec, known: [String], upstream: String) {

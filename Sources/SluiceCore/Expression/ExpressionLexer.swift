@@ -15,7 +15,27 @@ struct ExpressionLexer {
 
     init(_ source: String) { scalars = Array(source.unicodeScalars) }
 
-    static let twoCharOperators: Set<String> = ["==", "!=", "<=", ">=", "&&", "||"]
+    /// `==`, `!=`, `<=`, `>=`, `&&` or `||` when `a` and `b` spell one (no string is built otherwise).
+    static func twoCharOperator(_ a: Unicode.Scalar, _ b: Unicode.Scalar) -> String? {
+        switch (a, b) {
+        case ("=", "="): "=="
+        case ("!", "="): "!="
+        case ("<", "="): "<="
+        case (">", "="): ">="
+        case ("&", "&"): "&&"
+        case ("|", "|"): "||"
+        default: nil
+        }
+    }
+
+    /// The text of `scalars`; ASCII (the common case) is copied byte by byte.
+    static func text(_ scalars: ArraySlice<Unicode.Scalar>) -> String {
+        guard scalars.allSatisfy(\.isASCII) else { return String(String.UnicodeScalarView(scalars)) }
+        return String(unsafeUninitializedCapacity: scalars.count) { buffer in
+            for (i, c) in scalars.enumerated() { buffer[i] = UInt8(truncatingIfNeeded: c.value) }
+            return scalars.count
+        }
+    }
 
     /// Whitespace, with ASCII answered without the Unicode tables (the common case, and much faster).
     static func isWhitespace(_ c: Unicode.Scalar) -> Bool {
@@ -58,16 +78,13 @@ struct ExpressionLexer {
                     {
                         index += 1
                     }
-                    tokens.append((.identifier(String(String.UnicodeScalarView(scalars[start..<index]))), column))
+                    tokens.append((.identifier(Self.text(scalars[start..<index])), column))
                     continue
                 }
-                if index + 1 < scalars.count {
-                    let two = String(String.UnicodeScalarView([c, scalars[index + 1]]))
-                    if Self.twoCharOperators.contains(two) {
-                        tokens.append((.op(two), column))
-                        index += 2
-                        continue
-                    }
+                if index + 1 < scalars.count, let two = Self.twoCharOperator(c, scalars[index + 1]) {
+                    tokens.append((.op(two), column))
+                    index += 2
+                    continue
                 }
                 if c == "=" {
                     throw ExpressionError("'=' is not an operator", column: column, hint: "use '==' to compare")
