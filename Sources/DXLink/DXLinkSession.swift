@@ -244,7 +244,10 @@ public struct DXLinkSession: Sendable {
         let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let clock = self.clock
         let openTimeout = configuration.actionTimeout
-        let abandonAfter = configuration.closeWait + .seconds(1)
+        // Once the connection has ended, the WebSocket library's close timeout (the close wait) abandons the
+        // socket. Shutting the loop down under a close still in progress can strand the library's own
+        // awaits (its completions are never scheduled), so that is a last resort, well after the close wait.
+        let abandonAfter = configuration.closeWait + .seconds(10)
         try await withThrowingTaskGroup(of: Bool.self) { tasks in
             tasks.addTask {
                 do {
@@ -261,8 +264,9 @@ public struct DXLinkSession: Sendable {
                 return true
             }
             tasks.addTask {
-                // The watchdog: the WebSocket opens within the handshake timeout, and once the connection has
-                // ended, the socket is gone within the close wait (plus a second) — else the loop is shut down.
+                // The watchdog: the WebSocket opens within the handshake timeout (the library has no upgrade
+                // timeout of its own), and a connection that has ended is gone by `abandonAfter` — else the
+                // loop is shut down.
                 let unopened = try await clock.sleep(until: clock.now.advanced(by: openTimeout), unless: live.opened)
                 if unopened {
                     live.end(.ended(transport: "the WebSocket did not open within \(DurationText.format(openTimeout))"))

@@ -7,7 +7,7 @@ import Synchronization
 /// ```swift
 /// let clock = ManualClock()
 /// async let run = StageHarness.runSource(GenerateStage.self, configuration: config, clock: clock)
-/// await clock.waitForSleepers(1)   // the stage is now waiting on the clock
+/// try await clock.waitForSleepers(1)   // the stage is now waiting on the clock
 /// clock.advance(by: .seconds(1))
 /// ```
 public final class ManualClock: StageClock {
@@ -20,7 +20,6 @@ public final class ManualClock: StageClock {
         var now: Timestamp
         var sleepers: [UInt64: Sleeper] = [:]
         var nextID: UInt64 = 0
-        var watchers: [(count: Int, continuation: UnsafeContinuation<Void, Never>)] = []
     }
 
     private let state: Mutex<State>
@@ -46,16 +45,15 @@ public final class ManualClock: StageClock {
         guard let id else { return }
         try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<Void, any Error>) in
-                let (resume, watchers): (Result<Void, any Error>?, [UnsafeContinuation<Void, Never>]) = state.withLock { s in
-                    guard s.sleepers[id] != nil else { return (.success(()), []) }
+                let resume: Result<Void, any Error>? = state.withLock { s in
+                    guard s.sleepers[id] != nil else { return .success(()) }
                     if Task.isCancelled {
                         s.sleepers[id] = nil
-                        return (.failure(CancellationError()), [])
+                        return .failure(CancellationError())
                     }
                     s.sleepers[id]!.continuation = c
-                    return (nil, Self.readyWatchers(&s))
+                    return nil
                 }
-                for w in watchers { w.resume() }
                 if let resume { c.resume(with: resume) }
             }
         } onCancel: {
@@ -85,24 +83,26 @@ public final class ManualClock: StageClock {
     }
 
     /// Returns once at least `count` tasks are suspended sleeping on this clock.
-    public func waitForSleepers(_ count: Int) async {
-        await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-            let ready = state.withLock { s -> Bool in
-                if s.sleepers.values.filter({ $0.continuation != nil }).count >= count { return true }
-                s.watchers.append((count, c))
-                return false
-            }
-            if ready { c.resume() }
+    ///
+    /// - Throws: ``ManualClockWaitTimeout`` if that does not happen within `limit` of real time (a test
+    ///   whose stage never sleeps fails instead of hanging).
+    public func waitForSleepers(_ count: Int, within limit: Duration = .seconds(120)) async throws {
+        let deadline = ContinuousClock.now.advanced(by: limit)
+        while suspendedSleepers < count {
+            guard ContinuousClock.now < deadline else { throw ManualClockWaitTimeout(count: count, limit: limit) }
+            try await Task.sleep(for: .milliseconds(1))
         }
     }
 
-    private static func readyWatchers(_ s: inout State) -> [UnsafeContinuation<Void, Never>] {
-        let suspended = s.sleepers.values.filter { $0.continuation != nil }.count
-        var ready: [UnsafeContinuation<Void, Never>] = []
-        s.watchers.removeAll { w in
-            if w.count <= suspended { ready.append(w.continuation); return true }
-            return false
-        }
-        return ready
-    }
+    /// How many tasks are suspended sleeping (registered and waiting for a deadline).
+    private var suspendedSleepers: Int { state.withLock { s in s.sleepers.values.count { $0.continuation != nil } } }
+}
+
+/// ``ManualClock/waitForSleepers(_:within:)`` gave up: fewer tasks than expected ever slept on the clock.
+public struct ManualClockWaitTimeout: Error, CustomStringConvertible {
+    /// The number of sleepers waited for.
+    public var count: Int
+    /// How long the test waited.
+    public var limit: Duration
+    public var description: String { "fewer than \(count) tasks slept on the manual clock within \(limit)" }
 }

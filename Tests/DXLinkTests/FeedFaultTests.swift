@@ -117,16 +117,25 @@ struct FeedFaultTests {
 
     @Test("a server keepalive timeout of 2 s: KEEPALIVE every second from the start keeps one connection up")
     func shortServerKeepalive() async throws {
+        // Client and server share a manual clock: every second of keepalive time is a step of the test.
+        let clock = ManualClock()
         var simConfig = simulatorConfiguration()
         simConfig.maxEvents = 0
         simConfig.keepaliveTimeout = .seconds(2)
         simConfig.keepaliveInterval = .milliseconds(500)
-        try await DXLinkSimulator.withRunning(simConfig) { sim in
-            let probe = SessionProbe(url: sim.url, configuration: quotes())  // keepalive 30 s configured
+        try await DXLinkSimulator.withRunning(simConfig, clock: clock) { sim in
+            var config = quotes()  // keepalive 30 s configured: the server's 2 s timeout must win
+            config.silenceTimeout = .seconds(60)  // this test is about the client's keepalives only
+            let probe = SessionProbe(url: sim.url, configuration: config, clock: clock)
             let frames = try await probe.run { it in
                 let seen = await it.collect(untilState: .subscribed)
-                let kept = try await eventually(within: .seconds(30)) { sim.statistics.keepalivesReceived >= 6 }
-                #expect(kept)
+                let start = clock.now, before = sim.statistics.keepalivesReceived  // (one comes with AUTH)
+                for second in 1...6 {
+                    // The client's keepalive timer waits on the clock; one second later it has sent KEEPALIVE.
+                    let sent = try await advance(clock, by: .seconds(1)) { sim.statistics.keepalivesReceived >= before + second }
+                    #expect(sent, "KEEPALIVE \(second) s into the connection: \(sim.statistics.keepalivesReceived - before) received, clock +\(start.duration(to: clock.now)), \(sim.statistics.connections) connections")
+                    if !sent { break }
+                }
                 return seen
             }
             #expect(sim.statistics.connections == 1)

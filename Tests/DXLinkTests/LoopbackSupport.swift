@@ -2,6 +2,7 @@ import DXLink
 import Logging
 import MarketData
 import SluiceCore
+import SluiceTesting
 import Synchronization
 
 /// The simulator of the loopback tests: token `secret-token`, 2 000 events/s.
@@ -10,6 +11,21 @@ func simulatorConfiguration() -> SimulatorConfiguration {
     c.token = "secret-token"
     c.rate = 2000
     return c
+}
+
+/// Moves `clock` on by `step`, then a millisecond at a time (by at most `slack` more) until `condition`
+/// holds: a timer whose task runs after the move reads a later time, and one that re-arms just as the
+/// clock moves sleeps a millisecond past its deadline. Steps are relative, so the slack never adds up
+/// against a deadline the previous step moved.
+func advance(_ clock: ManualClock, by step: Duration, slack: Duration = .milliseconds(5),
+             until condition: () -> Bool) async throws -> Bool {
+    let target = clock.now.advanced(by: step)
+    clock.advance(to: target)
+    return try await eventually(within: .seconds(60)) {
+        if condition() { return true }
+        if clock.now < target.advanced(by: slack) { clock.advance(by: .milliseconds(1)) }
+        return false
+    }
 }
 
 /// Runs a ``DXLinkSession`` against a simulator and lets a test wait for what it emits, without sleeping:
@@ -21,15 +37,17 @@ struct SessionProbe: Sendable {
     let shutdown = ShutdownSignal()
 
     init(url: String, token: String = "secret-token", configuration: DXLinkClientConfiguration,
-         reconnect: ReconnectPolicy = ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(100))) {
-        self.init(tokens: StaticTokenProvider(DXLinkEndpoint(url: url, token: token)), configuration: configuration, reconnect: reconnect)
+         reconnect: ReconnectPolicy = ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(100)),
+         clock: any StageClock = SystemClock()) {
+        self.init(tokens: StaticTokenProvider(DXLinkEndpoint(url: url, token: token)), configuration: configuration, reconnect: reconnect, clock: clock)
     }
 
     init(tokens: any DXLinkTokenProvider, configuration: DXLinkClientConfiguration,
-         reconnect: ReconnectPolicy = ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(100))) {
+         reconnect: ReconnectPolicy = ReconnectPolicy(initialDelay: .milliseconds(20), maxDelay: .milliseconds(100)),
+         clock: any StageClock = SystemClock()) {
         var logger = Logger(label: "test.dxlink")
         logger.logLevel = .critical
-        session = DXLinkSession(configuration: configuration, tokens: tokens, reconnect: reconnect, logger: logger)
+        session = DXLinkSession(configuration: configuration, tokens: tokens, reconnect: reconnect, logger: logger, clock: clock)
         (frames, continuation) = AsyncStream.makeStream(of: DXLinkFrame.self)
     }
 

@@ -61,20 +61,32 @@ extension SessionLoopbackTests {
 
     @Test("keepalive both ways: the client sends KEEPALIVE on its timer, and server keepalives alone keep a quiet connection up")
     func keepaliveBothWays() async throws {
+        // Client and server share a manual clock; each step is 100 ms of keepalive time.
+        let clock = ManualClock()
         var simConfig = simulatorConfiguration()
         simConfig.maxEvents = 0
         simConfig.keepaliveInterval = .milliseconds(50)
-        try await DXLinkSimulator.withRunning(simConfig) { sim in
+        try await DXLinkSimulator.withRunning(simConfig, clock: clock) { sim in
             var config = DXLinkClientConfiguration(subscriptions: [FeedSubscription(type: "Quote", symbol: "AAPL")])
             config.keepaliveInterval = .milliseconds(100)
-            config.silenceTimeout = .seconds(10)  // far above the 50 ms server keepalive, even on a CI machine running the whole suite
-            let probe = SessionProbe(url: sim.url, configuration: config)
+            config.silenceTimeout = .milliseconds(300)  // no data at all: only the server's keepalives keep it up
+            let probe = SessionProbe(url: sim.url, configuration: config, clock: clock)
             let frames = try await probe.run { it in
                 let frames = await it.collect(untilState: .subscribed)
-                let kept = try await eventually { sim.statistics.keepalivesReceived >= 5 && sim.statistics.keepalivesSent >= 20 }
-                #expect(kept)
+                let before = sim.statistics.keepalivesReceived  // (one comes with AUTH)
+                for step in 1...10 {
+                    let heard = probe.session.statistics.messagesIn
+                    // The client's KEEPALIVE is in, and the client has heard the server (a KEEPALIVE, once
+                    // it has been idle for 50 ms) before the next step.
+                    let kept = try await advance(clock, by: .milliseconds(100)) {
+                        sim.statistics.keepalivesReceived >= before + step && probe.session.statistics.messagesIn > heard
+                    }
+                    #expect(kept, "keepalives both ways \(step * 100) ms into the connection: received \(sim.statistics.keepalivesReceived), sent \(sim.statistics.keepalivesSent), heard \(probe.session.statistics.messagesIn - heard), \(before) before")
+                    if !kept { break }
+                }
                 return frames
             }
+            #expect(sim.statistics.keepalivesSent >= 9, "the server's keepalives are all the client heard after the handshake")
             #expect(sim.statistics.connections == 1)
             #expect(probe.session.statistics.disconnects == 1)  // the final, requested close only
             #expect(!frames.contains { $0.status?.state == .disconnected })

@@ -22,6 +22,10 @@ struct StagePipelineTests {
         }
     }
 
+    static func candles(_ records: [any Record], _ symbol: String) -> [Candle] {
+        records.compactMap { ($0 as? MarketEvent).flatMap { if case .candle(let c) = $0, c.eventSymbol == symbol { c } else { nil } } }
+    }
+
     @Test("a replayed recording decodes to exactly the live events, snapshots and feed states included")
     func recordReplay() async throws {
         let recording = temporaryPath("rec.jsonl")
@@ -30,13 +34,20 @@ struct StagePipelineTests {
         {"name": "live", "stages": [
           {"id": "feed", "kind": "dxlink", "config": {"simulate": {"rate": 20000, "max_events": 3000},
              "symbols": ["AAPL", "SPY"], "events": ["Quote", "Trade", "Greeks"],
-             "candles": {"symbols": ["SPY"], "periods": ["1m", "5m"], "from": "3h"}, "duration": "1s"}},
+             "candles": {"symbols": ["SPY"], "periods": ["1m", "5m"], "from": "3h"}}},
           {"id": "rec", "kind": "record", "from": "feed", "config": {"path": "\(recording)"}},
           {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
           {"id": "out", "kind": "collect", "from": "decode"}
         ]}
         """, registry: .builtin)
-        let liveRun = try await live.run()
+        // A live source runs until shutdown: stop once the simulator's events and the 1m history are in.
+        let liveRun = try await live.run { pipeline in
+            _ = try await eventually(within: .seconds(120)) {
+                let out = CollectStore.current?.records("out") ?? []
+                return out.count > 3000 && Self.candles(out, "SPY{=1m}").count >= 170
+            }
+            pipeline.requestShutdown()
+        }
         let liveEvents = lines(liveRun.records("out"))
         #expect(liveEvents.count > 3000)
         let replay = TestPipeline("""
@@ -51,8 +62,7 @@ struct StagePipelineTests {
         let firstDifference = zip(replayed, liveEvents).enumerated().first { $0.element.0 != $0.element.1 }?.offset
         #expect(firstDifference == nil, "first difference at \(firstDifference ?? -1)")
         // History was merged: per candle symbol, the snapshot came out oldest first without duplicates.
-        let candles = liveRun.records("out").compactMap { ($0 as? MarketEvent).flatMap { if case .candle(let c) = $0 { c } else { nil } } }
-        let oneMinute = candles.filter { $0.eventSymbol == "SPY{=1m}" }
+        let oneMinute = Self.candles(liveRun.records("out"), "SPY{=1m}")
         let historyTimes = oneMinute.prefix(170).map(\.time)
         #expect(historyTimes.count >= 170)
         #expect(zip(historyTimes, historyTimes.dropFirst()).allSatisfy { $0 <= $1 })

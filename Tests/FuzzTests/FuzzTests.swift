@@ -236,7 +236,7 @@ struct FuzzTests {
                 return false
             }
             group.addTask {
-                await clock.waitForSleepers(1)
+                try await clock.waitForSleepers(1)
                 return true
             }
             let first = try await group.next()!

@@ -170,7 +170,7 @@ struct AlertDeliveryTests {
             #expect(dead.contains(#""reason":"HTTP 500 after 3 attempts""#))
             #expect(dead.contains(#""rule":"up""#))
         }
-        try await LoopbackHTTPServer.withRunning(respond: { _, _ in .init(status: 200, delay: .seconds(2)) }) { server in
+        try await LoopbackHTTPServer.withRunning(respond: { _, _ in .init(status: 200, delay: .seconds(3600)) }) { server in
             let run = try await runAlerts(webhook: #"{"url": "\#(server.url)", "max_attempts": 1, "timeout": "100ms", "dead_letter": "\#(dir)/slow.jsonl"}"#)
             #expect(run.output.count == 1)
             #expect(readText("\(dir)/slow.jsonl").contains(#""reason":"timed out after 1 attempts""#))

@@ -152,10 +152,10 @@ struct CSVSinkTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await stage.run(input: Inbound(queue: queue), output: Outbound(queues: [])) }
             try await queue.send([SampleRow(symbol: "SPY", time: clock.now, price: 1, size: 1, note: "", flag: true)])
-            await clock.waitForSleepers(1)
+            try await clock.waitForSleepers(1)
             #expect(readText(path).isEmpty, "nothing is written before the flush interval")
-            #expect(try await eventually {
-                clock.advance(by: .seconds(1))
+            #expect(try await eventually(within: .seconds(120)) {
+                clock.advance(by: .seconds(1))  // a tick at a time until the row has been flushed
                 return readText(path) == "symbol,time,price,size,note,flag\n" + "SPY,2023-11-14T22:13:20.000Z,1,1,,true\n"
             })
             queue.finishProducing()
@@ -176,10 +176,14 @@ extension CSVSinkTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await stage.run(input: Inbound(queue: queue), output: Outbound(queues: [])) }
             try await queue.send([SampleRow(symbol: "D1", time: clock.now, price: 1, size: 1, note: "", flag: true)])
-            #expect(try await eventually {
-                clock.advance(by: .seconds(600))
-                return FileManager.default.fileExists(atPath: "\(dir)/daily.2023-11-14.csv")
+            // The first flush writes D1 to the day's file; two hours later (00:13 UTC) the next tick renames it.
+            #expect(try await eventually(within: .seconds(120)) {
+                clock.advance(by: .seconds(1))
+                return readText(path).contains("D1,")
             })
+            try await clock.waitForSleepers(1)
+            clock.advance(by: .seconds(7200))
+            #expect(try await eventually(within: .seconds(120)) { FileManager.default.fileExists(atPath: "\(dir)/daily.2023-11-14.csv") })
             try await queue.send([SampleRow(symbol: "D2", time: clock.now, price: 2, size: 1, note: "", flag: true)])
             queue.finishProducing()
             try await group.waitForAll()

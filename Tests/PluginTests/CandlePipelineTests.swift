@@ -25,10 +25,10 @@ struct CandlePipelineTests {
             }
             try await input.send([trade("SPY", 0.5, 100), trade("SPY", 0.6, 101)])
             var received: [Bar] = []
-            #expect(try await eventually {
-                clock.advance(by: .seconds(1))  // one tick at a time, until the minute is over
-                return clock.now >= at(1.05)
-            })
+            while clock.now < at(1.05) {  // one tick at a time, each once the stage waits for it, until the minute is over
+                try await clock.waitForSleepers(1)
+                clock.advance(by: .seconds(1))
+            }
             received = try await output.next() ?? []
             #expect(received.map(\.state) == [.final])
             #expect(received.first?.close == 101 && received.first?.start == at(0))

@@ -40,12 +40,7 @@ struct SluiceProcess {
 
     /// Waits for the process to exit.
     func wait() async -> Output {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                c.resume()
-            }
-        }
+        await waitForExit(of: process)
         return Output(
             status: process.terminationStatus,
             stdout: (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "",
@@ -58,6 +53,22 @@ struct SluiceProcess {
     /// Runs `sluice ARGS…` to completion.
     static func run(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) async throws -> Output {
         try await SluiceProcess(arguments, directory: directory, environment: environment).wait()
+    }
+}
+
+/// Waits for `process` to exit; a cancelled wait (a test over its time limit) kills it first, so a stuck
+/// child never outlives its test.
+func waitForExit(of process: Process) async {
+    let pid = process.processIdentifier
+    await withTaskCancellationHandler {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                c.resume()
+            }
+        }
+    } onCancel: {
+        kill(pid, SIGKILL)
     }
 }
 

@@ -275,7 +275,7 @@ struct GenerateClockTests {
         let config = try StageHarness.configuration(GenerateStage.Configuration.self, json: #"{"rate": 100, "duration": "2s", "symbols": ["X"]}"#)
         async let run = StageHarness.runSource(GenerateStage.self, configuration: config, clock: clock)
         for _ in 0..<20 {
-            await clock.waitForSleepers(1)
+            try await clock.waitForSleepers(1)
             clock.advance(by: .milliseconds(100))
         }
         let output = try await run.output
@@ -300,7 +300,7 @@ struct GenerateClockTests {
         let shutdown = ShutdownSignal()
         let config = try StageHarness.configuration(GenerateStage.Configuration.self, json: #"{"rate": 10}"#)
         async let run = StageHarness.runSource(GenerateStage.self, configuration: config, clock: clock, shutdown: shutdown)
-        await clock.waitForSleepers(1)
+        try await clock.waitForSleepers(1)
         shutdown.trigger()
         #expect(try await run.output.count == 1)
     }

@@ -10,8 +10,8 @@ import Tastytrade
 import Testing
 
 /// `dxlink` with tastytrade credentials against `server` → `dxlink_decode` → `collect` ("out").
-func quotesThroughTastytrade(_ server: LoopbackHTTPServer) throws -> TestPipeline {
-    try TestPipeline("""
+func quotesThroughTastytrade(_ server: LoopbackHTTPServer) -> TestPipeline {
+    TestPipeline("""
     {"name": "tt", "stages": [
       {"id": "feed", "kind": "dxlink", "config": {
          "tastytrade": {"base_url": "\(server.url)", "client_secret": "${SECRET}", "refresh_token": "${REFRESH}"},

@@ -21,7 +21,7 @@ struct RESTFaultTests {
                 switch fault {
                 case 429: return .init(status: 429, headers: [("Retry-After", "1")], body: #"{"error":{"code":"rate_limited","message":"slow down"}}"#)
                 case 500: return .init(status: 500, body: #"{"error":{"code":"boom","message":"internal"}}"#)
-                default: return .init(body: metricsBody(for: request.uri), delay: .seconds(20))
+                default: return .init(body: metricsBody(for: request.uri), delay: .seconds(3600))
                 }
             }
         }) { server in
@@ -45,7 +45,7 @@ struct RESTFaultTests {
                 // A symbol never seen before holds its batch for max_wait, once.
                 let sleepers = clock.sleeperCount
                 try await driver.input.send([tick("NEW")])
-                await clock.waitForSleepers(sleepers + 1)
+                try await clock.waitForSleepers(sleepers + 1)
                 clock.advance(by: .milliseconds(250))
                 let newcomer = try await driver.output.next() ?? []
                 #expect(newcomer.map { $0[field: "metrics_status"] } == [.string("missing")])
@@ -62,7 +62,7 @@ struct RESTFaultTests {
         let fake = FakeTastytrade()
         let logs = LogCapture()
         try await LoopbackHTTPServer.withRunning(respond: { r, n in
-            fake.respond(r, n) { request in .init(body: metricsBody(for: request.uri), delay: .seconds(20)) }
+            fake.respond(r, n) { request in .init(body: metricsBody(for: request.uri), delay: .seconds(3600)) }
         }) { server in
             let driver = try MetricsStageDriver(server, clock: SystemClock(), logs: logs, extra: #", "max_wait": "0s", "symbols_per_request": 1, "timeout": "30s""#)
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -105,7 +105,7 @@ struct RESTFaultTests {
             #expect(server.requests.map(\.uri) == ["/oauth/token", "/market-metrics?symbols=SPY"])
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { _ = try await tt.marketMetrics(["QQQ"]) }
-                await clock.waitForSleepers(1)  // waiting for a slot, not sent
+                try await clock.waitForSleepers(1)  // waiting for a slot, not sent
                 #expect(server.requests.count == 2)
                 clock.advance(by: .seconds(1))
                 try await group.waitForAll()
@@ -129,7 +129,7 @@ struct RESTFaultTests {
                 do { _ = try await tt.marketMetrics(["SPY"]); return nil } catch let e as TastytradeError { return e }
             }
             for sleepers in 1...2 {
-                await clock.waitForSleepers(1)  // the attempt failed; the retry waits on the (manual) clock
+                try await clock.waitForSleepers(1)  // the attempt failed; the retry waits on the (manual) clock
                 #expect(logs.text.components(separatedBy: "tastytrade request failed; retrying").count - 1 == sleepers)
                 clock.advance(by: .seconds(1))
             }

@@ -1,4 +1,5 @@
 import NIOCore
+public import SluiceCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
@@ -17,6 +18,8 @@ public struct DXLinkSimulator: Sendable {
     public let configuration: SimulatorConfiguration
     /// The port it listens on.
     public let port: Int
+    /// The clock of the keepalive deadlines (both directions).
+    public let clock: any StageClock
     let state: SimulatorState
 
     /// The URL clients connect to.
@@ -31,8 +34,12 @@ public struct DXLinkSimulator: Sendable {
     }
 
     /// Starts the simulator, runs `body` while it serves, then stops it.
+    ///
+    /// - Parameter clock: The clock its keepalive deadlines run on (a test can share a manual clock with
+    ///   the client, so keepalive timing is tested without real time).
     public static func withRunning<T: Sendable>(
         _ configuration: SimulatorConfiguration,
+        clock: any StageClock = SystemClock(),
         _ body: @Sendable (DXLinkSimulator) async throws -> T
     ) async throws -> T {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -58,7 +65,7 @@ public struct DXLinkSimulator: Sendable {
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
-        let simulator = DXLinkSimulator(configuration: configuration, port: port, state: SimulatorState(maxEvents: configuration.maxEvents))
+        let simulator = DXLinkSimulator(configuration: configuration, port: port, clock: clock, state: SimulatorState(maxEvents: configuration.maxEvents))
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 try await withTaskCancellationHandler {

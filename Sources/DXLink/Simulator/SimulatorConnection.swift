@@ -24,8 +24,8 @@ struct SimulatorConnection: Sendable {
         var authorized = false
         var authFailures = 0
         var channels: [Int: Channel] = [:]
-        var lastInbound = ContinuousClock.now
-        var lastOutbound = ContinuousClock.now
+        var lastInbound: Timestamp
+        var lastOutbound: Timestamp
         var dataFrames = 0
         var silent = false
         var cursor = 0
@@ -43,7 +43,7 @@ struct SimulatorConnection: Sendable {
 
     func serve(_ ws: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
         let channel = ws.channel
-        let shared = Shared(Session(market: SyntheticMarket(seed: configuration.seed)))
+        let shared = Shared(Session(lastInbound: simulator.clock.now, lastOutbound: simulator.clock.now, market: SyntheticMarket(seed: configuration.seed)))
         await withTaskCancellationHandler {
             try? await ws.executeThenClose { inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -78,7 +78,7 @@ struct SimulatorConnection: Sendable {
 
     private func send(_ text: String, _ shared: Shared, _ outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>) async throws {
         let silent = shared.session.withLock { s in
-            if !s.silent { s.lastOutbound = .now }
+            if !s.silent { s.lastOutbound = simulator.clock.now }
             return s.silent
         }
         guard !silent else { return }
@@ -92,7 +92,8 @@ struct SimulatorConnection: Sendable {
     // MARK: Client messages
 
     private func handle(_ text: String, _ shared: Shared, _ outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>, _ channel: any NIOCore.Channel) async throws {
-        shared.session.withLock { $0.lastInbound = .now }
+        let now = simulator.clock.now
+        shared.session.withLock { $0.lastInbound = now }
         record { $0.largestClientMessage = max($0.largestClientMessage, text.utf8.count) }
         guard let object = (try? JSONDocument(parsing: text))?.root.objectValue else {
             try await send(ClientMessage.error(channel: 0, error: "INVALID_MESSAGE", message: "not a JSON object").text, shared, outbound)
@@ -234,7 +235,8 @@ struct SimulatorConnection: Sendable {
         var sentLive = 0
         while true {
             try Task.checkCancellation()
-            let (silent, idleIn, idleOut) = shared.session.withLock { s in (s.silent, s.lastInbound.duration(to: .now), s.lastOutbound.duration(to: .now)) }
+            let now = simulator.clock.now
+            let (silent, idleIn, idleOut) = shared.session.withLock { s in (s.silent, s.lastInbound.duration(to: now), s.lastOutbound.duration(to: now)) }
             if idleIn > configuration.keepaliveTimeout {
                 try? await send(ClientMessage.error(channel: 0, error: "TIMEOUT", message: "no keepalive for \(configuration.keepaliveTimeout)").text, shared, outbound)
                 try? await channel.close()
