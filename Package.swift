@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
+        .library(name: "SluiceExpressions", targets: ["SluiceExpressions"]),
         .library(name: "SluiceRuntime", targets: ["SluiceRuntime"]),
         .library(name: "SluiceTesting", targets: ["SluiceTesting"]),
         .library(name: "MarketData", targets: ["MarketData"]),
@@ -42,16 +43,20 @@ let package = Package(
             name: "SluiceCore",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),
         .target(
+            name: "SluiceExpressions",
+            dependencies: ["SluiceCore"],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "SluiceRuntime",
             dependencies: [
-                "SluiceCore",
+                "SluiceCore", "SluiceExpressions",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,14 +110,14 @@ let package = Package(
         ),
         .target(
             name: "CSVSink",
-            dependencies: ["SluiceCore", "SluiceRuntime"],
+            dependencies: ["SluiceCore"],
             path: "Plugins/CSVSink",
             swiftSettings: strictSettings
         ),
         .target(
             name: "SQLiteSink",
             dependencies: [
-                "SluiceCore", "SluiceRuntime", "MarketData",
+                "SluiceCore", "MarketData",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -122,7 +127,7 @@ let package = Package(
         .target(
             name: "Alerting",
             dependencies: [
-                "SluiceCore", "SluiceRuntime", "MarketData",
+                "SluiceCore", "SluiceExpressions", "MarketData",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -163,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceCoreTests",
-            dependencies: ["SluiceCore", "SluiceTesting"],
+            dependencies: ["SluiceCore", "SluiceExpressions", "SluiceTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -217,7 +222,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FuzzTests",
-            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "BuiltinStages", "SluiceStages"],
+            dependencies: ["SluiceCore", "SluiceExpressions", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "BuiltinStages", "SluiceStages"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

@@ -1,5 +1,6 @@
 import DequeModule
 public import SluiceCore
+import SluiceExpressions
 
 /// Evaluates alert rules over records and the passing of time: the engine of the `alerts` stage.
 ///

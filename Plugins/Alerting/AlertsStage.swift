@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 public import SluiceCore
-import SluiceRuntime
+import SluiceExpressions
 
 /// `alerts` (transform): rules over any records — conditions, crossings, % change over a window, spread
 /// width, stale symbols, feed down — with cooldown and hysteresis.

@@ -3,7 +3,6 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 public import SluiceCore
-import SluiceRuntime
 
 /// Where and how the `alerts` stage POSTs its alerts.
 public struct WebhookConfiguration: Decodable, Sendable {

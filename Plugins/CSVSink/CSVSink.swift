@@ -1,6 +1,5 @@
 import Foundation
 public import SluiceCore
-import SluiceRuntime
 
 /// `csv` (sink): RFC 4180 files, one row per record, with file name templates, rotation and periodic
 /// flushing.

@@ -3,7 +3,6 @@ import GRDB
 import GRDBSQLite
 import MarketData
 public import SluiceCore
-import SluiceRuntime
 
 /// `sqlite` (sink): a table per record type, batched transactions, WAL, and upserts on a natural key.
 ///

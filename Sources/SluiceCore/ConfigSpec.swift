@@ -2,7 +2,7 @@
 ///
 /// A struct over a private enum, so new kinds of field can be added without breaking stage authors.
 public struct ConfigType: Sendable, CustomStringConvertible {
-    indirect enum Kind: Sendable {
+    package indirect enum Kind: Sendable {
         case string
         case integer(ClosedRange<Int64>?)
         case number(ClosedRange<Double>?)
@@ -17,7 +17,7 @@ public struct ConfigType: Sendable, CustomStringConvertible {
         case oneOf([ConfigType])
         case custom(name: String, expected: String, check: @Sendable (JSONValue) -> Bool)
     }
-    let kind: Kind
+    package let kind: Kind
 
     /// Any string.
     public static let string = ConfigType(kind: .string)
@@ -205,7 +205,7 @@ public struct EmptyConfiguration: StageConfiguration {
 }
 
 /// A number without a trailing ".0" and without exponent noise for whole values.
-func compactNumber(_ v: Double) -> String {
+package func compactNumber(_ v: Double) -> String {
     if v == v.rounded(), let i = Int64(exactly: v) { return String(i) }
     return String(v)
 }

@@ -115,7 +115,7 @@ public struct JSONPointer: Hashable, Sendable, CustomStringConvertible, Comparab
 
 extension String {
     /// This string with every occurrence of `target` replaced (no Foundation needed).
-    public func replacingAll(_ target: String, with replacement: String) -> String {
+    package func replacingAll(_ target: String, with replacement: String) -> String {
         guard !target.isEmpty, self.contains(target) else { return self }
         var result = ""
         var rest = self[...]
@@ -127,4 +127,8 @@ extension String {
         result += rest
         return result
     }
+}
+
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
 }

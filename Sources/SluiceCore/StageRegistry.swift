@@ -81,7 +81,7 @@ public struct StageRegistry: Sendable {
 }
 
 /// A readable name for a type in messages: `Tick` for `Tick`, `FilterStage` for `FilterStage<Tick>`.
-public func typeName(_ type: Any.Type) -> String {
+package func typeName(_ type: Any.Type) -> String {
     let full = String(describing: type)
     return full.firstIndex(of: "<").map { String(full[..<$0]) } ?? full
 }

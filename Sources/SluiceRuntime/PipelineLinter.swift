@@ -1,5 +1,6 @@
 import Foundation
 public import SluiceCore
+import SluiceExpressions
 
 /// Turns a pipeline file into a ``PipelinePlan``, or reports every problem in it at once.
 ///

@@ -2,6 +2,7 @@ import DXLink
 import Foundation
 import MarketData
 import SluiceCore
+import SluiceExpressions
 import SluiceRuntime
 import SluiceStages
 import SluiceTesting

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceExpressions
 import Testing
 
 @Suite("Filter expressions")

@@ -1,4 +1,5 @@
 public import SluiceCore
+import SluiceExpressions
 
 /// `filter` (transform): keeps the records for which an expression holds.
 ///

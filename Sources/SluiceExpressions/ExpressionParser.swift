@@ -1,3 +1,5 @@
+public import SluiceCore
+
 /// Binary operators of the expression language.
 enum BinaryOperator: String, Sendable {
     case and, or

@@ -1,3 +1,5 @@
+public import SluiceCore
+
 /// A problem in a filter or alert expression, with the column where it was found.
 public struct ExpressionError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What is wrong.

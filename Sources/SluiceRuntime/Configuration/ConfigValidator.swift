@@ -1,3 +1,6 @@
+public import SluiceCore
+import SluiceExpressions
+
 /// Checks a configuration object against its spec, collecting every problem and filling in defaults.
 public struct ConfigValidator {
     /// Problems found so far.

@@ -1,3 +1,5 @@
+public import SluiceCore
+
 /// A token of the expression language.
 enum ExpressionToken: Equatable, Sendable {
     case number(Double, isInteger: Bool)

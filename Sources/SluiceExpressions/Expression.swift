@@ -1,3 +1,5 @@
+public import SluiceCore
+
 /// A parsed filter expression: comparisons, `and`/`or`/`not`, arithmetic, string tests and field
 /// presence over a record's fields.
 ///

@@ -1,3 +1,5 @@
+public import SluiceCore
+
 /// The expression tree with field references resolved to column indices.
 indirect enum BoundNode: Sendable {
     case literal(FieldValue)

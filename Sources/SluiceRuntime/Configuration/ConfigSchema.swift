@@ -1,6 +1,4 @@
-extension JSONValue: ExpressibleByStringLiteral {
-    public init(stringLiteral value: String) { self = .string(value) }
-}
+public import SluiceCore
 
 extension ConfigSpec {
     /// A JSON Schema (draft 2020-12) object for configurations of this spec.
