@@ -245,35 +245,46 @@ public struct DXLinkSession: Sendable {
         let clock = self.clock
         let openTimeout = configuration.actionTimeout
         // Once the connection has ended, the WebSocket library's close timeout (the close wait) abandons the
-        // socket. Shutting the loop down under a close still in progress can strand the library's own
-        // awaits (its completions are never scheduled), so that is a last resort, well after the close wait.
-        let abandonAfter = configuration.closeWait + .seconds(10)
+        // socket. Should its teardown still be running a second after that, its task is cancelled (the
+        // library then closes the channel); shutting the loop down is the last resort, ten seconds later
+        // (a loop shut down under a close in progress can strand the library's own awaits).
+        let overdue = configuration.closeWait + .seconds(1)
         try await withThrowingTaskGroup(of: Bool.self) { tasks in
             tasks.addTask {
-                do {
-                    try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, eventLoopGroup: loop, logger: logger) { inbound, outbound, _ in
-                        live.opened.trigger()
-                        defer { live.finished.trigger() }
-                        let driver = ConnectionDriver(session: self, live: live, outbound: outbound, epoch: epoch, metrics: metrics,
-                                                      downSince: downSince, emit: emit)
-                        try await driver.serve(inbound, token: endpoint.token, url: endpoint.url, shutdown: shutdown)
+                try await withThrowingTaskGroup(of: Void.self) { connection in
+                    connection.addTask {
+                        do {
+                            try await WebSocketClient.connect(url: endpoint.url, configuration: wsConfiguration, eventLoopGroup: loop, logger: logger) { inbound, outbound, _ in
+                                live.opened.trigger()
+                                defer { live.finished.trigger() }
+                                let driver = ConnectionDriver(session: self, live: live, outbound: outbound, epoch: epoch, metrics: metrics,
+                                                              downSince: downSince, emit: emit)
+                                try await driver.serve(inbound, token: endpoint.token, url: endpoint.url, shutdown: shutdown)
+                            }
+                        } catch {
+                            if live.downstreamFailure == nil { live.transportFailed(Self.describe(error)) }
+                        }
                     }
-                } catch {
-                    if live.downstreamFailure == nil { live.transportFailed(Self.describe(error)) }
+                    connection.addTask { await live.abandoned.wait() }
+                    try await connection.next()
+                    connection.cancelAll()  // the teardown, when it is overdue; else the abandon watcher
                 }
                 return true
             }
             tasks.addTask {
                 // The watchdog: the WebSocket opens within the handshake timeout (the library has no upgrade
-                // timeout of its own), and a connection that has ended is gone by `abandonAfter` — else the
-                // loop is shut down.
+                // timeout of its own), and a connection that has ended is gone soon after the close wait.
                 let unopened = try await clock.sleep(until: clock.now.advanced(by: openTimeout), unless: live.opened)
                 if unopened {
                     live.end(.ended(transport: "the WebSocket did not open within \(DurationText.format(openTimeout))"))
                 } else {
                     await live.finished.wait()
-                    try await clock.sleep(until: clock.now.advanced(by: abandonAfter))
+                    try await clock.sleep(until: clock.now.advanced(by: overdue))
+                    logger.debug("DXLink connection teardown overdue; cancelling it", metadata: ["epoch": "\(epoch)"])
+                    live.abandoned.trigger()
+                    try await clock.sleep(until: clock.now.advanced(by: .seconds(10)))
                 }
+                logger.debug("DXLink connection abandoned; shutting its event loop down", metadata: ["epoch": "\(epoch)", "opened": "\(!unopened)"])
                 try? await loop.shutdownGracefully()
                 return false
             }
@@ -308,6 +319,8 @@ public struct DXLinkSession: Sendable {
         let opened = ShutdownSignal()
         /// Triggered when the connection's tasks have ended.
         let finished = ShutdownSignal()
+        /// Triggered when the WebSocket library's teardown is overdue: its task is cancelled.
+        let abandoned = ShutdownSignal()
         private let state = Mutex<(outcome: Outcome, downstream: (any Error)?, transport: String?)>((.running, nil, nil))
         private let timer = Mutex<(wake: Timestamp?, alarm: ShutdownSignal)>((nil, ShutdownSignal()))
 
