@@ -274,9 +274,14 @@ public struct DXLinkSession: Sendable {
             tasks.addTask {
                 // The watchdog: the WebSocket opens within the handshake timeout (the library has no upgrade
                 // timeout of its own), and a connection that has ended is gone soon after the close wait.
-                let unopened = try await clock.sleep(until: clock.now.advanced(by: openTimeout), unless: live.opened)
+                // (An upgrade that completes as the timeout fires counts as opened.)
+                let unopened = try await clock.sleep(until: clock.now.advanced(by: openTimeout), unless: live.opened) && !live.opened.isRequested
                 if unopened {
                     live.end(.ended(transport: "the WebSocket did not open within \(DurationText.format(openTimeout))"))
+                    // Cancelling does not reach an HTTP upgrade in progress: the loop goes a second later, unless
+                    // the connection's task has returned by then (which cancels this watchdog).
+                    live.abandoned.trigger()
+                    try await clock.sleep(until: clock.now.advanced(by: .seconds(1)))
                 } else {
                     await live.finished.wait()
                     try await clock.sleep(until: clock.now.advanced(by: overdue))
@@ -290,6 +295,7 @@ public struct DXLinkSession: Sendable {
             }
             while let connectionDone = try await tasks.next() {
                 if connectionDone { tasks.cancelAll(); break }
+                live.abandoned.trigger()  // the loop is gone: whatever the connection's task still awaits is cancelled
             }
         }
         try? await loop.shutdownGracefully()
