@@ -37,7 +37,8 @@ struct FeedFaultTests {
                 let down = states.first { $0.state == .disconnected }
                 #expect(down?.reason == "server silent for more than 1s")
                 #expect(down?.epoch == 1)
-                #expect(states.last?.state == .subscribed && states.last?.epoch == 2)
+                // (On a loaded machine the first reconnect may itself time out: a later epoch is as good.)
+                #expect(states.last?.state == .subscribed && (states.last?.epoch ?? 0) >= 2)
                 // The first connection: its last frame is the one Close; the ERROR TIMEOUT just before it.
                 let sent = clientFrames(proxy.clientBytes(connection: 0))
                 #expect(sent.last?.opcode == 0x8)
@@ -72,7 +73,8 @@ struct FeedFaultTests {
                 let sent = clientFrames(proxy.clientBytes(connection: 0))
                 #expect(sent.last?.opcode == 0x8)
                 // After shutdown the session's final event is `closed`, with the epoch of the last connection.
-                #expect(frames.last?.status?.state == .closed && frames.last?.epoch == 2)
+                let lastConnection = frames.compactMap(\.status).last { $0.state == .connected }?.epoch
+                #expect(frames.last?.status?.state == .closed && frames.last?.epoch == lastConnection && (lastConnection ?? 0) >= 2)
             }
         }
     }
