@@ -276,26 +276,27 @@ public struct DXLinkSession: Sendable {
                 // timeout of its own), and a connection that has ended is gone soon after the close wait.
                 // (An upgrade that completes as the timeout fires counts as opened.)
                 let unopened = try await clock.sleep(until: clock.now.advanced(by: openTimeout), unless: live.opened) && !live.opened.isRequested
+                // First the connection's task is cancelled, then, if it is still there after `grace`, the loop
+                // goes (an abandoned task returning cancels this watchdog). Cancelling does not reach an HTTP
+                // upgrade in progress, hence the short grace there.
+                let grace: Duration
                 if unopened {
                     live.end(.ended(transport: "the WebSocket did not open within \(DurationText.format(openTimeout))"))
-                    // Cancelling does not reach an HTTP upgrade in progress: the loop goes a second later, unless
-                    // the connection's task has returned by then (which cancels this watchdog).
-                    live.abandoned.trigger()
-                    try await clock.sleep(until: clock.now.advanced(by: .seconds(1)))
+                    grace = .seconds(1)
                 } else {
                     await live.finished.wait()
                     try await clock.sleep(until: clock.now.advanced(by: overdue))
                     logger.debug("DXLink connection teardown overdue; cancelling it", metadata: ["epoch": "\(epoch)"])
-                    live.abandoned.trigger()
-                    try await clock.sleep(until: clock.now.advanced(by: .seconds(10)))
+                    grace = .seconds(10)
                 }
+                live.abandoned.trigger()
+                try await clock.sleep(until: clock.now.advanced(by: grace))
                 logger.debug("DXLink connection abandoned; shutting its event loop down", metadata: ["epoch": "\(epoch)", "opened": "\(!unopened)"])
                 try? await loop.shutdownGracefully()
                 return false
             }
             while let connectionDone = try await tasks.next() {
                 if connectionDone { tasks.cancelAll(); break }
-                live.abandoned.trigger()  // the loop is gone: whatever the connection's task still awaits is cancelled
             }
         }
         try? await loop.shutdownGracefully()

@@ -87,10 +87,8 @@ public final class ManualClock: StageClock {
     /// - Throws: ``ManualClockWaitTimeout`` if that does not happen within `limit` of real time (a test
     ///   whose stage never sleeps fails instead of hanging).
     public func waitForSleepers(_ count: Int, within limit: Duration = .seconds(120)) async throws {
-        let deadline = ContinuousClock.now.advanced(by: limit)
-        while suspendedSleepers < count {
-            guard ContinuousClock.now < deadline else { throw ManualClockWaitTimeout(count: count, limit: limit) }
-            try await Task.sleep(for: .milliseconds(1))
+        guard try await eventually(within: limit, { suspendedSleepers >= count }) else {
+            throw ManualClockWaitTimeout(count: count, limit: limit)
         }
     }
 

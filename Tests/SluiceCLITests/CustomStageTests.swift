@@ -119,12 +119,17 @@ struct ScaffoldTests {
     /// that part runs only when asked for.
     static let buildRunner = ProcessInfo.processInfo.environment["SLUICE_TEST_SCAFFOLD_RUNNER"] == "1"
 
-    @Test("sluice new-stage makes a package that builds against this checkout and passes its tests (its stage in a pipeline among them)", .timeLimit(.minutes(20)))
-    func scaffold() async throws {
+    /// `sluice new-stage price_scaler` in a fresh directory; the package's directory.
+    static func makePackage() async throws -> URL {
         let dir = try temporaryDirectory()
         let made = try await SluiceProcess.run(["new-stage", "price_scaler", "--directory", dir.path, "--sluice-path", repositoryRoot.path], in: dir)
         #expect(made.status == 0, "\(made.stderr)")
-        let package = dir.appendingPathComponent("price_scaler")
+        return dir.appendingPathComponent("price_scaler")
+    }
+
+    @Test("sluice new-stage makes a package that builds against this checkout and passes its tests (its stage in a pipeline among them)", .timeLimit(.minutes(20)))
+    func scaffold() async throws {
+        let package = try await Self.makePackage()
         // The stage library and its tests need only the core of Sluice; one build job, so the rest of the
         // suite keeps a core for its timers while this builds.
         let build = try await runProgram(["swift", "build", "--product", "PriceScalerPackageTests", "-j", "1"], in: package)
@@ -138,10 +143,7 @@ struct ScaffoldTests {
     @Test("the scaffold's runner is sluice with the new stage: it runs the example pipeline and lists the stage beside the standard kinds",
           .enabled(if: buildRunner, "set SLUICE_TEST_SCAFFOLD_RUNNER=1 (builds all of Sluice a second time)"), .timeLimit(.minutes(60)))
     func scaffoldRunner() async throws {
-        let dir = try temporaryDirectory()
-        let made = try await SluiceProcess.run(["new-stage", "price_scaler", "--directory", dir.path, "--sluice-path", repositoryRoot.path], in: dir)
-        #expect(made.status == 0, "\(made.stderr)")
-        let package = dir.appendingPathComponent("price_scaler")
+        let package = try await Self.makePackage()
         let run = try await runProgram(["swift", "run", "price-scaler-runner", "run", "pipelines/price_scaler.json"], in: package)
         #expect(run.status == 0, "\(run.output.suffix(2000))")
         let lines = try String(contentsOf: package.appendingPathComponent("out/price_scaler.jsonl"), encoding: .utf8).split(separator: "\n")

@@ -31,6 +31,14 @@ struct ExpressionTests {
         #expect(try eval(text, spy) == expected)
     }
 
+    @Test("identifiers in any script are read whole, and two-character operators stay one token", arguments: [
+        ("prix_é >= 1 && größe != 2", ["prix_é", "größe"]), ("株価<=3||x==y", ["株価", "x", "y"]),
+    ])
+    func identifiers(text: String, names: [String]) throws {
+        let expression = try Expression(parsing: text)
+        #expect(expression.fields.map(\.name) == names)
+    }
+
     @Test("arithmetic over fields: spread in basis points")
     func spread() throws {
         #expect(try eval("(ask - bid) / ask * 10000 < 5", spy))
