@@ -14,12 +14,12 @@ public struct Alert: Record, Hashable {
     /// The measured value: the price, the % change, the spread in bps, seconds stale …
     public var value: Double
     /// `info`, `warning` or `critical`.
-    public var severity: String
+    public var severity: AlertSeverity
     /// The rule's message with its placeholders filled.
     public var message: String
 
     /// Creates an alert.
-    public init(rule: String, kind: String, symbol: String, time: Timestamp, value: Double, severity: String, message: String) {
+    public init(rule: String, kind: String, symbol: String, time: Timestamp, value: Double, severity: AlertSeverity, message: String) {
         self.rule = rule
         self.kind = kind
         self.symbol = symbol
@@ -46,7 +46,7 @@ public struct Alert: Record, Hashable {
         case 2: return .string(symbol)
         case 3: return .time(time)
         case 4: return .double(value)
-        case 5: return .string(severity)
+        case 5: return .string(severity.rawValue)
         case 6: return .string(message)
         default: return .null
         }

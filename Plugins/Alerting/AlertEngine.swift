@@ -46,7 +46,7 @@ public struct AlertEngine: Sendable {
         var trigger: Trigger
         var hysteresis: Double
         var cooldown: Int64
-        var severity: String
+        var severity: AlertSeverity
         var message: String
     }
 

@@ -32,21 +32,11 @@ public struct AlertRuleConfiguration: Decodable, Sendable {
     public var hysteresis: Double
     /// The shortest time between two alerts of this rule for one symbol.
     public var cooldown: ConfigDuration
-    /// `info`, `warning` or `critical`.
-    public var severity: String
+    /// The severity its alerts carry.
+    public var severity: AlertSeverity
     /// The message template.
     public var message: String?
 
-    enum CodingKeys: String, CodingKey {
-        case id, when, field, window, hysteresis, cooldown, severity, message
-        case crossesAbove = "crosses_above"
-        case crossesBelow = "crosses_below"
-        case changePct = "change_pct"
-        case spreadBps = "spread_bps"
-        case staleAfter = "stale_after"
-        case feedDown = "feed_down"
-        case downAfter = "down_after"
-    }
 
     static let levelType = ConfigType.either(.number, .string)
 
@@ -64,7 +54,7 @@ public struct AlertRuleConfiguration: Decodable, Sendable {
         ConfigField("down_after", .duration, default: .string("0s"), doc: "How long the feed must be down before feed_down fires."),
         ConfigField("hysteresis", .number(0...1e12), default: .number(0), doc: "How far back past the threshold (in the value's units) before the rule re-arms."),
         ConfigField("cooldown", .duration, default: .string("1m"), doc: "Shortest time between two alerts of this rule for one symbol."),
-        ConfigField("severity", .oneOf(["info", "warning", "critical"]), default: .string("warning"), doc: "Severity carried by the alert."),
+        ConfigField("severity", AlertSeverity.self, default: .warning, doc: "Severity carried by the alert."),
         ConfigField("message", .string, optional: true, doc: "Message template: {rule}, {symbol}, {value}, {level}, {field} and any record field, e.g. {bid_price}."),
     ])
 
@@ -79,6 +69,16 @@ public struct AlertRuleConfiguration: Decodable, Sendable {
         if feedDown { t.append("feed_down") }
         return t
     }
+}
+
+/// How serious an alert is: carried by the alert, and the level it is logged at.
+public enum AlertSeverity: String, ConfigOption {
+    /// For information (logged at info).
+    case info
+    /// Needs attention (logged at warning).
+    case warning
+    /// Needs action now (logged at error).
+    case critical
 }
 
 /// The level of a crossing: a fixed number, or another field of the same record (e.g. `vwap`).

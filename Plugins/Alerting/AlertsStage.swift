@@ -55,7 +55,7 @@ public struct AlertsStage<Element: Record>: RecordGenericStage {
         public func inputFieldReferences() -> [InputFieldReference] {
             var references: [InputFieldReference] = []
             for (i, rule) in rules.enumerated() {
-                let at = { (name: String) in JSONPointer(tokens: ["rules", String(i), name]) }
+                let at = { (name: String) in Self.spec.pointer("rules", i, name) }
                 if let when = rule.when { references += InputFieldReference.fields(ofExpression: when, at: at("when")) }
                 if rule.crossesAbove != nil || rule.crossesBelow != nil || rule.changePct != nil || rule.staleAfter != nil {
                     references.append(InputFieldReference(rule.field, at: at("field")))
@@ -74,27 +74,27 @@ public struct AlertsStage<Element: Record>: RecordGenericStage {
             var ids: [String: Int] = [:]
             for (i, rule) in rules.enumerated() {
                 if let first = ids[rule.id] {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["rules", String(i), "id"]), "rule id \"\(rule.id)\" is also used by rule \(first)"))
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("rules", i, "id"), "rule id \"\(rule.id)\" is also used by rule \(first)"))
                 }
                 ids[rule.id] = ids[rule.id] ?? i
                 let triggers = rule.triggers
                 if triggers.count > 1 {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["rules", String(i)]),
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("rules", i),
                                                "rule \"\(rule.id)\" sets \(triggers.joined(separator: " and ")); give one trigger per rule"))
                 }
                 if triggers.isEmpty, rule.when == nil {
-                    problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["rules", String(i)]), "rule \"\(rule.id)\" has nothing to fire on",
+                    problems.append(Diagnostic(.missingField, at: Self.spec.pointer("rules", i), "rule \"\(rule.id)\" has nothing to fire on",
                                                expected: "when, crosses_above, crosses_below, change_pct, spread_bps, stale_after or feed_down"))
                 }
             }
             if let jsonl = notify.jsonl, let problem = FileOutput.problem(withOutputPath: jsonl) {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["notify", "jsonl"]), problem, expected: "a file this process can write"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("notify", "jsonl"), problem, expected: "a file this process can write"))
             }
             if let webhook = notify.webhook, let problem = FileOutput.problem(withOutputPath: webhook.deadLetter) {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["notify", "webhook", "dead_letter"]), problem, expected: "a file this process can write"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("notify", "webhook", "dead_letter"), problem, expected: "a file this process can write"))
             }
             if let webhook = notify.webhook, !(webhook.url.hasPrefix("http://") || webhook.url.hasPrefix("https://")) {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["notify", "webhook", "url"]), "not an HTTP URL", expected: "a URL starting with https:// or http://"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("notify", "webhook", "url"), "not an HTTP URL", expected: "a URL starting with https:// or http://"))
             }
             return problems
         }
@@ -181,12 +181,16 @@ public struct AlertsStage<Element: Record>: RecordGenericStage {
         let notify = configuration.notify
         if notify.stdout {
             var text = ""
-            for a in alerts { text += "ALERT [\(a.severity)] \(a.time.iso8601) \(a.message)\n" }
+            for a in alerts { text += "ALERT [\(a.severity.rawValue)] \(a.time.iso8601) \(a.message)\n" }
             try FileOutput.writeAll(STDOUT_FILENO, Array(text.utf8), path: "standard output")
         }
         if notify.log {
             for a in alerts {
-                let level: Logger.Level = a.severity == "critical" ? .error : (a.severity == "info" ? .info : .warning)
+                let level: Logger.Level = switch a.severity {
+                case .info: .info
+                case .warning: .warning
+                case .critical: .error
+                }
                 context.logger.log(level: level, "\(a.message)", metadata: ["rule": "\(a.rule)", "symbol": "\(a.symbol)", "value": "\(a.value)"])
             }
         }

@@ -21,13 +21,6 @@ public struct WebhookConfiguration: Decodable, Sendable {
     /// JSON-lines file receiving the alerts that could not be delivered.
     public var deadLetter: String
 
-    enum CodingKeys: String, CodingKey {
-        case url, headers, timeout
-        case maxAttempts = "max_attempts"
-        case initialBackoff = "initial_backoff"
-        case maxBackoff = "max_backoff"
-        case deadLetter = "dead_letter"
-    }
 
     /// The retry policy these settings describe.
     var retry: RetryPolicy {

@@ -21,13 +21,13 @@ public struct CSVSink<Element: Record>: RecordGenericStage {
         /// Append to existing files (false: replace them when first opened).
         public var append: Bool
         /// `iso8601` or `epoch_ms`.
-        public var timeFormat: String
+        public var timeFormat: TimeFormat
         /// The field separator.
-        public var delimiter: String
+        public var delimiter: CSVDelimiter
         /// `crlf` or `lf`.
-        public var lineEnding: String
+        public var lineEnding: CSVLineEnding
         /// `none`, `daily` or `size`.
-        public var rotate: String
+        public var rotate: CSVRotation
         /// The size at which `rotate: size` starts a new file.
         public var maxBytes: Int
         /// How often buffered rows are written.
@@ -37,14 +37,6 @@ public struct CSVSink<Element: Record>: RecordGenericStage {
         /// The most files held open at once (templates with `{symbol}`).
         public var maxOpenFiles: Int
 
-        enum CodingKeys: String, CodingKey {
-            case path, columns, header, append, delimiter, rotate, fsync
-            case timeFormat = "time_format"
-            case lineEnding = "line_ending"
-            case maxBytes = "max_bytes"
-            case flushInterval = "flush_interval"
-            case maxOpenFiles = "max_open_files"
-        }
 
         public static var spec: ConfigSpec {
             ConfigSpec([
@@ -52,10 +44,10 @@ public struct CSVSink<Element: Record>: RecordGenericStage {
                 ConfigField("columns", .array(.string, minCount: 1), optional: true, doc: "Columns to write, in order (default: all of the record's columns)."),
                 ConfigField("header", .boolean, default: .bool(true), doc: "Write a header line to new files (never when appending to a non-empty file)."),
                 ConfigField("append", .boolean, default: .bool(true), doc: "Append to existing files (false: replace each file when first opened)."),
-                ConfigField("time_format", .oneOf(["iso8601", "epoch_ms"]), default: .string("iso8601"), doc: "Times as ISO-8601 UTC or epoch milliseconds."),
-                ConfigField("delimiter", .oneOf([",", ";", "\t", "|"]), default: .string(","), doc: "Field separator."),
-                ConfigField("line_ending", .oneOf(["crlf", "lf"]), default: .string("crlf"), doc: "Line ending (RFC 4180: crlf)."),
-                ConfigField("rotate", .oneOf(["none", "daily", "size"]), default: .string("none"), doc: "Start a new file each UTC day or at max_bytes; the old one is renamed with a date or time suffix."),
+                ConfigField("time_format", TimeFormat.self, default: .iso8601, doc: "Times as ISO-8601 UTC or epoch milliseconds."),
+                ConfigField("delimiter", CSVDelimiter.self, default: .comma, doc: "Field separator."),
+                ConfigField("line_ending", CSVLineEnding.self, default: .crlf, doc: "Line ending (RFC 4180: crlf)."),
+                ConfigField("rotate", CSVRotation.self, default: .none, doc: "Start a new file each UTC day or at max_bytes; the old one is renamed with a date or time suffix."),
                 ConfigField("max_bytes", .integer(1024...Int64.max), default: .number(104_857_600), doc: "File size at which rotate: size starts a new file."),
                 ConfigField("flush_interval", .duration, default: .string("1s"), doc: "How often buffered rows are written to the file."),
                 ConfigField("fsync", .boolean, default: .bool(false), advanced: true, doc: "fsync after every flush (durable, slower)."),
@@ -65,7 +57,7 @@ public struct CSVSink<Element: Record>: RecordGenericStage {
 
         /// The columns named, checked against what the input emits.
         public func inputFieldReferences() -> [InputFieldReference] {
-            (columns ?? []).enumerated().map { InputFieldReference($1, at: JSONPointer(tokens: ["columns", String($0)])) }
+            (columns ?? []).enumerated().map { InputFieldReference($1, at: Self.spec.pointer("columns", $0)) }
         }
 
         public func validate() -> [Diagnostic] {
@@ -73,13 +65,13 @@ public struct CSVSink<Element: Record>: RecordGenericStage {
             do throws(TemplateError) {
                 _ = try PathTemplate(path)
                 if let problem = FileOutput.problem(withOutputPath: path) {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), problem, expected: "a file path this process can write"))
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("path"), problem, expected: "a file path this process can write"))
                 }
             } catch {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), error.description))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("path"), error.description))
             }
             if flushInterval.duration <= .zero {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["flush_interval"]), "must be longer than zero"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("flush_interval"), "must be longer than zero"))
             }
             return problems
         }
@@ -108,9 +100,9 @@ public struct CSVSink<Element: Record>: RecordGenericStage {
 
     public func run(input: Inbound<Element>, output: Outbound<Never>) async throws {
         let encoding = CSVEncoding(
-            delimiter: configuration.delimiter.utf8.first ?? UInt8(ascii: ","),
-            lineEnding: configuration.lineEnding == "lf" ? [10] : [13, 10],
-            timesAsMilliseconds: configuration.timeFormat == "epoch_ms")
+            delimiter: configuration.delimiter.byte,
+            lineEnding: configuration.lineEnding.bytes,
+            timesAsMilliseconds: configuration.timeFormat == .epochMilliseconds)
         var files = CSVFiles(configuration: configuration, encoding: encoding)
         defer { files.closeAll() }
         let constantPath = template.isConstant ? template.description : nil
@@ -127,7 +119,7 @@ public struct CSVSink<Element: Record>: RecordGenericStage {
                 try files.flushFull()
             case .tick(let now):
                 try files.flushAll()
-                if configuration.rotate == "daily" { try files.rotateDaily(now: now) }
+                if configuration.rotate == .daily { try files.rotateDaily(now: now) }
             }
         }
         try files.flushAll()
@@ -158,7 +150,7 @@ struct CSVFiles {
     let append: Bool
     let header: Bool
     let fixedColumns: [String]?
-    let rotate: String
+    let rotate: CSVRotation
     let maxBytes: Int
     let maxOpen: Int
     let doFsync: Bool
@@ -202,7 +194,7 @@ struct CSVFiles {
         guard let mapping else { return false }
         file.lastUse = uses
         encoding.appendRow(record, indices: mapping, to: &file.buffer)
-        if rotate == "size", file.size + file.buffer.count >= maxBytes { try flush(path) }
+        if rotate == .size, file.size + file.buffer.count >= maxBytes { try flush(path) }
         return true
     }
 
@@ -240,7 +232,7 @@ struct CSVFiles {
         if doFsync { _ = Foundation.fsync(file.fd) }
         file.size += file.buffer.count
         file.buffer.removeAll(keepingCapacity: true)
-        if rotate == "size", file.size >= maxBytes {
+        if rotate == .size, file.size >= maxBytes {
             closeFile(path)
             try rename(path, suffix: Self.compactTime(.now))
         }
@@ -303,4 +295,40 @@ struct CSVFiles {
         let iso = t.iso8601  // 2024-01-02T15:30:00.000Z
         return iso.prefix(19).filter { $0 != "-" && $0 != ":" } + "Z"
     }
+}
+
+/// The field separator of a `csv` file.
+public enum CSVDelimiter: String, ConfigOption {
+    case comma = ",", semicolon = ";", tab = "\t", pipe = "|"
+
+    /// The separator byte.
+    var byte: UInt8 {
+        switch self {
+        case .comma: UInt8(ascii: ",")
+        case .semicolon: UInt8(ascii: ";")
+        case .tab: UInt8(ascii: "\t")
+        case .pipe: UInt8(ascii: "|")
+        }
+    }
+}
+
+/// The line ending of a `csv` file.
+public enum CSVLineEnding: String, ConfigOption {
+    /// CR LF, as RFC 4180 says.
+    case crlf
+    /// LF alone.
+    case lf
+
+    /// The bytes that end a line.
+    var bytes: [UInt8] { self == .lf ? [10] : [13, 10] }
+}
+
+/// When a `csv` file is closed and renamed and a new one started.
+public enum CSVRotation: String, ConfigOption {
+    /// Never.
+    case none
+    /// At each UTC midnight (the old file gets a date suffix).
+    case daily
+    /// When the file reaches `max_bytes` (the old file gets a time suffix).
+    case size
 }

@@ -22,7 +22,7 @@ public import SluiceCore
 ///   local candle of the same interval; a duplicate of a complete local candle is dropped and counted.
 public struct CandleBuilder: Sendable {
     /// Which price of which events a candle is built from.
-    public enum PriceSource: String, Sendable, CaseIterable {
+    public enum PriceSource: String, ConfigOption {
         /// Trade prices and sizes (`Trade`, `TradeETH`, `TimeAndSale`).
         case last
         /// The bid of `Quote` events.
@@ -34,7 +34,7 @@ public struct CandleBuilder: Sendable {
     }
 
     /// What to do with an interval without events.
-    public enum GapPolicy: String, Sendable, CaseIterable {
+    public enum GapPolicy: String, ConfigOption {
         /// Emit nothing for it.
         case skip
         /// Emit a candle carrying the previous close forward (`flat`), or marked `gap` when the feed was

@@ -17,14 +17,10 @@ public struct CandlesStage: Stage {
         /// The session's local start, `HH:MM`.
         public var start: String
 
-        enum CodingKeys: String, CodingKey {
-            case start
-            case timeZone = "time_zone"
-        }
 
         static let spec = ConfigSpec([
             ConfigField("time_zone", .string, doc: "IANA time zone of the session, e.g. America/New_York."),
-            ConfigField("start", .custom("HH:MM", expected: "a local time like \"18:00\"") { v in
+            ConfigField("start", .custom("HH:MM", expected: "a local time like \"18:00\"", example: "18:00") { v in
                 v.stringValue.flatMap(Session.minutes(of:)) != nil
             }, default: .string("00:00"), doc: "Local time the session (and so the daily candle) begins."),
         ])
@@ -43,9 +39,9 @@ public struct CandlesStage: Stage {
         /// The periods, e.g. `["1m", "5m", "100t"]`.
         public var periods: [String]
         /// `last`, `bid`, `ask` or `mid`.
-        public var price: String
+        public var price: CandleBuilder.PriceSource
         /// The event types used; by default `Trade` for `last` and `Quote` otherwise.
-        public var events: [String]?
+        public var events: [MarketEventType]?
         /// How long late events may still revise a closed candle.
         public var allowedLateness: ConfigDuration
         /// Whether to emit updates of the open candle.
@@ -53,7 +49,7 @@ public struct CandlesStage: Stage {
         /// The shortest time between two updates of one open candle.
         public var updateInterval: ConfigDuration
         /// `skip` or `flat`.
-        public var gaps: String
+        public var gaps: CandleBuilder.GapPolicy
         /// Session alignment of daily and longer candles.
         public var session: Session?
         /// Closed candles kept per symbol and period.
@@ -63,26 +59,20 @@ public struct CandlesStage: Stage {
         /// How often the clock is checked.
         public var tick: ConfigDuration
 
-        enum CodingKeys: String, CodingKey {
-            case periods, price, events, updates, gaps, session, history, tick
-            case allowedLateness = "allowed_lateness"
-            case updateInterval = "update_interval"
-            case mergeDXLink = "merge_dxlink"
-        }
 
-        static let priceEvents: [String] = ["Trade", "TradeETH", "TimeAndSale", "Quote"]
+        static let priceEvents: [MarketEventType] = [.trade, .tradeETH, .timeAndSale, .quote]
 
         public static var spec: ConfigSpec {
             ConfigSpec([
-                ConfigField("periods", .array(.custom("period", expected: BarPeriod.expected) { v in
+                ConfigField("periods", .array(.custom("period", expected: BarPeriod.expected, example: "1m") { v in
                     v.stringValue.flatMap(BarPeriod.init) != nil
                 }, minCount: 1), doc: "Periods to build at once: s, m, h, d, w (time), t (ticks), v (volume)."),
-                ConfigField("price", .oneOf(CandleBuilder.PriceSource.allCases.map(\.rawValue)), default: .string("last"), doc: "last (trades) or bid, ask, mid (quotes)."),
-                ConfigField("events", .array(.oneOf(priceEvents), minCount: 1), optional: true, doc: "Event types to build from (default: Trade for last, Quote otherwise)."),
+                ConfigField("price", CandleBuilder.PriceSource.self, default: .last, doc: "last (trades) or bid, ask, mid (quotes)."),
+                ConfigField("events", .array(.oneOf(priceEvents.map(\.rawValue)), minCount: 1), optional: true, doc: "Event types to build from (default: Trade for last, Quote otherwise)."),
                 ConfigField("allowed_lateness", .duration, default: .string("0s"), doc: "How long after its end a candle still accepts late events (as revisions)."),
                 ConfigField("updates", .boolean, default: .bool(true), doc: "Emit updates of the open candle (state open)."),
                 ConfigField("update_interval", .duration, default: .string("1s"), doc: "Shortest time between two updates of one open candle (0s: every event)."),
-                ConfigField("gaps", .oneOf(CandleBuilder.GapPolicy.allCases.map(\.rawValue)), default: .string("skip"), doc: "Intervals without events: skip, or flat (carry the close forward; never during a feed outage)."),
+                ConfigField("gaps", CandleBuilder.GapPolicy.self, default: .skip, doc: "Intervals without events: skip, or flat (carry the close forward; never during a feed outage)."),
                 ConfigField("session", .object(Session.spec), optional: true, doc: "Align daily and longer candles to a session start in a time zone (default: UTC midnight)."),
                 ConfigField("history", .integer(1...100_000), default: .number(16), advanced: true, doc: "Closed candles kept per symbol and period, for revisions and merging."),
                 ConfigField("merge_dxlink", .boolean, default: .bool(true), doc: "Merge DXLink Candle events of the same periods (history is marked backfilled)."),
@@ -96,40 +86,39 @@ public struct CandlesStage: Stage {
             for (i, text) in periods.enumerated() {
                 guard let period = BarPeriod(text) else { continue }
                 if let first = seen[period] {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["periods", String(i)]),
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("periods", i),
                                                "period \"\(text)\" repeats \"\(periods[first])\""))
                 }
                 seen[period] = seen[period] ?? i
             }
             if let events {
-                let quotes = price != "last"
-                for (i, e) in events.enumerated() where (e == "Quote") != quotes {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["events", String(i)]),
-                                               "price \"\(price)\" is not built from \(e) events",
+                let quotes = price != .last
+                for (i, e) in events.enumerated() where (e == .quote) != quotes {
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("events", i),
+                                               "price \"\(price.rawValue)\" is not built from \(e.rawValue) events",
                                                expected: quotes ? "\"Quote\"" : "\"Trade\", \"TradeETH\" or \"TimeAndSale\""))
                 }
             }
             if let session, TimeZone(identifier: session.timeZone) == nil {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["session", "time_zone"]),
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("session", "time_zone"),
                                            "unknown time zone \"\(session.timeZone)\"", expected: "an IANA time zone like \"America/New_York\""))
             }
             if tick.duration <= .zero {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["tick"]), "must be longer than zero"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("tick"), "must be longer than zero"))
             }
             return problems
         }
 
         /// The builder options this configuration describes (after validation).
         public var options: CandleBuilder.Options {
-            let price = CandleBuilder.PriceSource(rawValue: price) ?? .last
             let alignment = session.map { s in
                 CandleAlignment(timeZone: TimeZone(identifier: s.timeZone), sessionStart: Int64(Session.minutes(of: s.start) ?? 0) * 60_000)
             } ?? .utc
             return CandleBuilder.Options(
                 periods: periods.compactMap(BarPeriod.init), price: price,
-                eventTypes: events.map { Set($0.compactMap(MarketEventType.init(rawValue:))) },
+                eventTypes: events.map(Set.init),
                 allowedLateness: allowedLateness.duration.milliseconds, updateInterval: updates ? updateInterval.duration.milliseconds : nil,
-                gaps: CandleBuilder.GapPolicy(rawValue: gaps) ?? .skip, alignment: alignment, history: history,
+                gaps: gaps, alignment: alignment, history: history,
                 mergeServerCandles: mergeDXLink
             )
         }

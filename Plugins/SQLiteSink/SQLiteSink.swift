@@ -28,16 +28,10 @@ public struct SQLiteSink<Element: SluiceCore.Record>: RecordGenericStage {
         /// The longest a row waits for its transaction.
         public var batchInterval: ConfigDuration
         /// `iso8601` (TEXT) or `epoch_ms` (INTEGER).
-        public var timeFormat: String
+        public var timeFormat: TimeFormat
         /// SQLite's `synchronous` setting.
-        public var synchronous: String
+        public var synchronous: SQLiteSynchronous
 
-        enum CodingKeys: String, CodingKey {
-            case path, tables, keys, synchronous
-            case batchRows = "batch_rows"
-            case batchInterval = "batch_interval"
-            case timeFormat = "time_format"
-        }
 
         public static var spec: ConfigSpec {
             ConfigSpec([
@@ -46,25 +40,25 @@ public struct SQLiteSink<Element: SluiceCore.Record>: RecordGenericStage {
                 ConfigField("keys", .map(.array(.string, minCount: 1)), default: .object(JSONObject()), doc: "Natural key (upsert) columns per record type; bar (symbol, period, start) and candle (symbol, time) are built in."),
                 ConfigField("batch_rows", .integer(1...1_000_000), default: .number(5000), doc: "Rows per transaction."),
                 ConfigField("batch_interval", .duration, default: .string("500ms"), doc: "Longest a row waits before its transaction commits."),
-                ConfigField("time_format", .oneOf(["iso8601", "epoch_ms"]), default: .string("iso8601"), doc: "Times as ISO-8601 UTC text (sortable) or epoch milliseconds."),
-                ConfigField("synchronous", .oneOf(["off", "normal", "full"]), default: .string("normal"), advanced: true, doc: "SQLite synchronous mode (normal with WAL survives a process crash)."),
+                ConfigField("time_format", TimeFormat.self, default: .iso8601, doc: "Times as ISO-8601 UTC text (sortable) or epoch milliseconds."),
+                ConfigField("synchronous", SQLiteSynchronous.self, default: .normal, advanced: true, doc: "SQLite synchronous mode (normal with WAL survives a process crash)."),
             ])
         }
 
         /// The key columns, checked against what the input emits.
         public func inputFieldReferences() -> [InputFieldReference] {
             keys.sorted { $0.key < $1.key }.flatMap { type, columns in
-                columns.enumerated().map { InputFieldReference($1, at: JSONPointer(tokens: ["keys", type, String($0)])) }
+                columns.enumerated().map { InputFieldReference($1, at: Self.spec.pointer("keys", type, $0)) }
             }
         }
 
         public func validate() -> [Diagnostic] {
             var problems: [Diagnostic] = []
             if let problem = FileOutput.problem(withOutputPath: path) {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), problem, expected: "a database file this process can create or write"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("path"), problem, expected: "a database file this process can create or write"))
             }
             if batchInterval.duration <= .zero {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["batch_interval"]), "must be longer than zero"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("batch_interval"), "must be longer than zero"))
             }
             return problems
         }
@@ -89,7 +83,7 @@ public struct SQLiteSink<Element: SluiceCore.Record>: RecordGenericStage {
         var config = GRDB.Configuration()
         config.journalMode = .wal
         config.busyMode = .timeout(5)
-        let synchronous = configuration.synchronous.uppercased()
+        let synchronous = configuration.synchronous.rawValue.uppercased()
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
         do {
             database = try DatabaseQueue(path: configuration.path, configuration: config)
@@ -149,7 +143,7 @@ struct BatchWriter<Element: SluiceCore.Record>: Sendable {
     init(configuration: SQLiteSink<Element>.Configuration, keys: [String: [String]]) {
         tableNames = configuration.tables
         self.keys = keys
-        timesAsText = configuration.timeFormat == "iso8601"
+        timesAsText = configuration.timeFormat == .iso8601
     }
 
     /// Inserts `rows` in the current transaction; returns the tables it created.
@@ -233,3 +227,13 @@ struct BatchWriter<Element: SluiceCore.Record>: Sendable {
 
 /// SQLite copies bound text before the call returns.
 let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// SQLite's `synchronous` pragma, as the `sqlite` sink sets it.
+public enum SQLiteSynchronous: String, ConfigOption {
+    /// No syncs: fastest; an OS crash or power loss can corrupt the file.
+    case off
+    /// With WAL, survives a process crash; an OS crash may lose the last transactions.
+    case normal
+    /// A sync at every commit: durable through power loss.
+    case full
+}

@@ -13,18 +13,21 @@ public struct DXLinkDecodeStage: Stage {
 
     /// The configuration of `dxlink_decode`.
     public struct Configuration: StageConfiguration {
+        /// What the stage does with snapshots and transactions of indexed events.
+        public enum Snapshots: String, ConfigOption {
+            /// Assemble them: a snapshot is released complete, oldest first, with removals applied.
+            case merge
+            /// Pass events exactly as received, flags and all.
+            case raw
+        }
+
         /// `merge` (assemble snapshots and transactions) or `raw` (events exactly as received).
-        public var snapshots: String
+        public var snapshots: Snapshots
         /// Emit feed-state events.
         public var feedStatus: Bool
 
-        enum CodingKeys: String, CodingKey {
-            case snapshots
-            case feedStatus = "feed_status"
-        }
-
         public static let spec = ConfigSpec([
-            ConfigField("snapshots", .oneOf(["merge", "raw"]), default: .string("merge"), doc: "merge: hold history snapshots until complete and release them oldest first with removals applied; raw: pass events as received, flags and all."),
+            ConfigField("snapshots", Snapshots.self, default: .merge, doc: "merge: hold history snapshots until complete and release them oldest first with removals applied; raw: pass events as received, flags and all."),
             ConfigField("feed_status", .boolean, default: .bool(true), doc: "Emit feed-state events (connected, disconnected, …) in the stream."),
         ])
     }
@@ -47,7 +50,7 @@ public struct DXLinkDecodeStage: Stage {
     public func run(input: Inbound<DXLinkFrame>, output: Outbound<MarketEvent>) async throws {
         var decoder = FeedDecoder()
         var assembler = SnapshotAssembler()
-        let merge = configuration.snapshots == "merge"
+        let merge = configuration.snapshots == .merge
         var decoded: [MarketEvent] = []
         var out: [MarketEvent] = []
         var epoch: Int64 = 0

@@ -20,21 +20,17 @@ public struct DXLinkSourceStage: Stage {
         /// Include extended trading hours (false adds `tho=true`).
         public var extendedHours: Bool
         /// The FEED contract of the candle channel.
-        public var contract: String
+        public var contract: FeedContract
 
-        enum CodingKeys: String, CodingKey {
-            case symbols, periods, from, contract
-            case extendedHours = "extended_hours"
-        }
 
         static let spec = ConfigSpec([
             ConfigField("symbols", .array(.string, minCount: 1), doc: "Symbols to build candle subscriptions for."),
-            ConfigField("periods", .array(.custom("candle period", expected: "a period like \"1m\", \"5m\", \"1h\" or \"1d\" (at most 366d)") { v in
+            ConfigField("periods", .array(.custom("candle period", expected: "a period like \"1m\", \"5m\", \"1h\" or \"1d\" (at most 366d)", example: "1m") { v in
                 v.stringValue.map { CandleSymbol(base: "X", period: $0).periodDuration != nil } ?? false
             }, minCount: 1), doc: "Candle periods (s, m, h, d, w units)."),
             ConfigField("from", .duration, default: .string("1d"), doc: "History to request, as a duration before now."),
             ConfigField("extended_hours", .boolean, default: .bool(true), doc: "Include extended hours (false: regular hours only, tho=true)."),
-            ConfigField("contract", .oneOf(["HISTORY", "AUTO", "STREAM", "TICKER"]), default: .string("HISTORY"), advanced: true, doc: "FEED contract of the candle channel (history arrives on HISTORY, not always on AUTO)."),
+            ConfigField("contract", FeedContract.self, default: .history, advanced: true, doc: "FEED contract of the candle channel (history arrives on HISTORY, not always on AUTO)."),
         ])
     }
 
@@ -47,11 +43,6 @@ public struct DXLinkSourceStage: Stage {
         /// The OAuth refresh token.
         public var refreshToken: String
 
-        enum CodingKeys: String, CodingKey {
-            case baseURL = "base_url"
-            case clientSecret = "client_secret"
-            case refreshToken = "refresh_token"
-        }
 
         static let spec = ConfigSpec([
             ConfigField("base_url", .string, default: .string(TastytradeConfiguration.production), doc: "API base URL (production, sandbox https://api.cert.tastyworks.com, or local)."),
@@ -71,10 +62,6 @@ public struct DXLinkSourceStage: Stage {
         /// Events per frame.
         public var eventsPerFrame: Int
 
-        enum CodingKeys: String, CodingKey {
-            case seed, rate
-            case maxEvents = "max_events", eventsPerFrame = "events_per_frame"
-        }
 
         static let spec = ConfigSpec([
             ConfigField("seed", .integer, default: .number(42), doc: "Seed; the same seed gives the same data."),
@@ -93,9 +80,6 @@ public struct DXLinkSourceStage: Stage {
         /// Give up after this many consecutive failures.
         public var maxAttempts: Int?
 
-        enum CodingKeys: String, CodingKey {
-            case initialDelay = "initial_delay", maxDelay = "max_delay", maxAttempts = "max_attempts"
-        }
 
         static let spec = ConfigSpec([
             ConfigField("initial_delay", .duration, default: .string("500ms"), doc: "Upper bound of the first delay (full jitter)."),
@@ -119,15 +103,15 @@ public struct DXLinkSourceStage: Stage {
         /// Candle subscriptions.
         public var candles: Candles?
         /// FEED contract.
-        public var contract: String
+        public var contract: FeedContract
         /// Accepted aggregation period, seconds.
         public var aggregationPeriod: Double
         /// COMPACT or FULL.
-        public var dataFormat: String
+        public var dataFormat: DataFormat
         /// Field lists per event type.
         public var fields: [String: [String]]
         /// Channel layout.
-        public var channels: String
+        public var channels: ChannelLayout
         /// KEEPALIVE interval.
         public var keepalive: ConfigDuration
         /// Server silence limit.
@@ -143,11 +127,6 @@ public struct DXLinkSourceStage: Stage {
         /// tastytrade credentials (instead of url and token).
         public var tastytrade: TastytradeLogin?
 
-        enum CodingKeys: String, CodingKey {
-            case url, token, simulate, symbols, events, candles, contract, fields, channels, keepalive, reconnect, duration, tastytrade
-            case aggregationPeriod = "aggregation_period", dataFormat = "data_format"
-            case silenceTimeout = "silence_timeout", closeWait = "close_wait", subscriptionBatchBytes = "subscription_batch_bytes"
-        }
 
         public static let spec = ConfigSpec([
             ConfigField("url", .string, optional: true, doc: "DXLink WebSocket URL (wss://…; ws:// for loopback). Give url and token, or simulate."),
@@ -157,11 +136,11 @@ public struct DXLinkSourceStage: Stage {
             ConfigField("symbols", .array(.string), default: .array([]), doc: "Streamer symbols for `events` (e.g. SPY, /ESZ25:XCME, .SPY251219C500)."),
             ConfigField("events", .array(.oneOf(MarketEventType.allCases.map(\.rawValue).filter { $0 != "Candle" })), default: .array([.string("Quote"), .string("Trade")]), doc: "Event types to subscribe for every symbol."),
             ConfigField("candles", .object(Candles.spec), optional: true, doc: "Candle subscriptions: symbols × periods, with history."),
-            ConfigField("contract", .oneOf(["AUTO", "TICKER", "STREAM", "HISTORY"]), default: .string("AUTO"), advanced: true, doc: "FEED contract of the channels of `events` (candles: `candles.contract`)."),
+            ConfigField("contract", FeedContract.self, default: .auto, advanced: true, doc: "FEED contract of the channels of `events` (candles: `candles.contract`)."),
             ConfigField("aggregation_period", .number(0...3600), default: .number(0.1), advanced: true, doc: "Accepted aggregation period in seconds."),
-            ConfigField("data_format", .oneOf(["COMPACT", "FULL"]), default: .string("COMPACT"), advanced: true, doc: "Data format to request."),
+            ConfigField("data_format", DataFormat.self, default: .compact, advanced: true, doc: "Data format to request."),
             ConfigField("fields", .map(.array(.string, minCount: 1)), default: .object(JSONObject()), advanced: true, doc: "Field lists per event type, replacing the full default lists."),
-            ConfigField("channels", .oneOf(["per_type", "shared"]), default: .string("per_type"), advanced: true, doc: "One FEED channel per event type, or one shared channel."),
+            ConfigField("channels", ChannelLayout.self, default: .perType, advanced: true, doc: "One FEED channel per event type, or one shared channel."),
             ConfigField("keepalive", .duration, default: .string("30s"), doc: "KEEPALIVE interval (at most half the server's timeout)."),
             ConfigField("silence_timeout", .duration, optional: true, doc: "Reconnect when the server sends nothing for this long (default: the server's keepalive timeout, 60 s)."),
             ConfigField("close_wait", .duration, default: .string("1s"), advanced: true, doc: "After deciding to close a connection (silence, timeout, shutdown), wait at most this long for the server's Close before abandoning the socket (at most 30s)."),
@@ -174,58 +153,58 @@ public struct DXLinkSourceStage: Stage {
             var problems: [Diagnostic] = []
             let sources = [url != nil, simulate != nil, tastytrade != nil].filter { $0 }.count
             if sources > 1 {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: [tastytrade != nil ? "tastytrade" : "simulate"]),
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer(tastytrade != nil ? "tastytrade" : "simulate"),
                                            "give one of `url` (with `token`), `tastytrade` or `simulate`"))
             }
             switch (url, simulate) {
             case (nil, nil):
                 if tastytrade == nil {
-                    problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["url"]), "give `url` and `token`, `tastytrade` credentials, or `simulate`",
+                    problems.append(Diagnostic(.missingField, at: Self.spec.pointer("url"), "give `url` and `token`, `tastytrade` credentials, or `simulate`",
                                                hint: "add \"simulate\": {} to use the built-in simulator"))
                 }
             case (.some, .some):
                 break
             case (.some(let u), nil):
                 if !(u.hasPrefix("wss://") || u.hasPrefix("ws://")) {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["url"]), "not a WebSocket URL", expected: "a URL starting with wss:// (or ws:// on loopback)"))
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("url"), "not a WebSocket URL", expected: "a URL starting with wss:// (or ws:// on loopback)"))
                 } else if URLHost.of(u) == nil {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["url"]), "the URL \"\(u)\" has no host", expected: "a URL like wss://host/path"))
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("url"), "the URL \"\(u)\" has no host", expected: "a URL like wss://host/path"))
                 }
                 if token == nil {
-                    problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["token"]), "a `url` needs a `token`", hint: "use \"${DXLINK_TOKEN}\" to read it from the environment"))
+                    problems.append(Diagnostic(.missingField, at: Self.spec.pointer("token"), "a `url` needs a `token`", hint: "use \"${DXLINK_TOKEN}\" to read it from the environment"))
                 }
             case (nil, .some):
                 break
             }
             if closeWait.duration > .seconds(30) {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["close_wait"]), "close_wait is \(DurationText.format(closeWait.duration))", expected: "at most 30s"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("close_wait"), "close_wait is \(DurationText.format(closeWait.duration))", expected: "at most 30s"))
             }
             if symbols.isEmpty && candles == nil {
-                problems.append(Diagnostic(.missingField, at: JSONPointer(tokens: ["symbols"]), "nothing to subscribe to", expected: "`symbols` or `candles`"))
+                problems.append(Diagnostic(.missingField, at: Self.spec.pointer("symbols"), "nothing to subscribe to", expected: "`symbols` or `candles`"))
             }
             for (i, symbol) in symbols.enumerated() where symbol.trimmingCharacters(in: .whitespaces).isEmpty {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["symbols", String(i)]), "empty symbol", expected: "a streamer symbol like \"SPY\""))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("symbols", i), "empty symbol", expected: "a streamer symbol like \"SPY\""))
             }
             for (i, symbol) in (candles?.symbols ?? []).enumerated() where symbol.trimmingCharacters(in: .whitespaces).isEmpty {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["candles", "symbols", String(i)]), "empty symbol", expected: "a streamer symbol like \"SPY\""))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("candles", "symbols", i), "empty symbol", expected: "a streamer symbol like \"SPY\""))
             }
             if !symbols.isEmpty && events.isEmpty {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["events"]), "`events` is empty, so `symbols` subscribe to nothing", expected: "at least one event type, e.g. [\"Quote\", \"Trade\"]"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("events"), "`events` is empty, so `symbols` subscribe to nothing", expected: "at least one event type, e.g. [\"Quote\", \"Trade\"]"))
             }
             if let login = tastytrade {
                 if !(login.baseURL.hasPrefix("https://") || login.baseURL.hasPrefix("http://")) || URLHost.of(login.baseURL) == nil {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["tastytrade", "base_url"]), "\"\(login.baseURL)\" is not an HTTP URL with a host", expected: "a URL like https://api.tastyworks.com"))
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("tastytrade", "base_url"), "\"\(login.baseURL)\" is not an HTTP URL with a host", expected: "a URL like https://api.tastyworks.com"))
                 }
                 if login.clientSecret.isEmpty {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["tastytrade", "client_secret"]), "the client secret is empty", expected: "the OAuth client secret"))
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("tastytrade", "client_secret"), "the client secret is empty", expected: "the OAuth client secret"))
                 }
                 if login.refreshToken.isEmpty {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["tastytrade", "refresh_token"]), "the refresh token is empty", expected: "the OAuth refresh token"))
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("tastytrade", "refresh_token"), "the refresh token is empty", expected: "the OAuth refresh token"))
                 }
             }
             let known = MarketEventType.allCases.map(\.rawValue)
             for type in fields.keys.sorted() where !known.contains(type) {
-                problems.append(Diagnostic(.unknownField, at: JSONPointer(tokens: ["fields", type]), "unknown event type \"\(type)\"",
+                problems.append(Diagnostic(.unknownField, at: Self.spec.pointer("fields", type), "unknown event type \"\(type)\"",
                                            expected: "one of " + known.joined(separator: ", "), hint: didYouMean(type, in: known)))
             }
             return problems
@@ -250,12 +229,12 @@ public struct DXLinkSourceStage: Stage {
                 }
             }
             var c = DXLinkClientConfiguration(subscriptions: subs)
-            c.channelLayout = ChannelLayout(rawValue: channels) ?? .perType
+            c.channelLayout = channels
             c.contract = contract
-            c.historyContract = candles?.contract ?? "HISTORY"
+            c.historyContract = candles?.contract ?? .history
             c.closeWait = closeWait.duration
             c.aggregationPeriod = aggregationPeriod
-            c.dataFormat = DataFormat(rawValue: dataFormat) ?? .compact
+            c.dataFormat = dataFormat
             c.eventFields = fields
             c.keepaliveInterval = keepalive.duration
             c.silenceTimeout = silenceTimeout?.duration

@@ -24,11 +24,6 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
         /// Cap on any retry delay.
         public var maxBackoff: ConfigDuration
 
-        enum CodingKeys: String, CodingKey {
-            case maxAttempts = "max_attempts"
-            case initialBackoff = "initial_backoff"
-            case maxBackoff = "max_backoff"
-        }
 
         static var spec: ConfigSpec {
             ConfigSpec([
@@ -46,10 +41,6 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
         /// How long the breaker stays open.
         public var openFor: ConfigDuration
 
-        enum CodingKeys: String, CodingKey {
-            case failures
-            case openFor = "open_for"
-        }
 
         static var spec: ConfigSpec {
             ConfigSpec([
@@ -86,17 +77,6 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
         /// Circuit breaker settings.
         public var breaker: Breaker
 
-        enum CodingKeys: String, CodingKey {
-            case ttl, timeout, retry, breaker
-            case baseURL = "base_url"
-            case clientSecret = "client_secret"
-            case refreshToken = "refresh_token"
-            case symbolField = "symbol_field"
-            case symbolsPerRequest = "symbols_per_request"
-            case maxAge = "max_age"
-            case maxWait = "max_wait"
-            case requestsPerSecond = "requests_per_second"
-        }
 
         public static var spec: ConfigSpec {
             ConfigSpec([
@@ -110,26 +90,26 @@ public struct MarketMetricsStage<Element: Record>: RecordGenericStage {
                 ConfigField("max_wait", .duration, default: .string("250ms"), doc: "Longest a batch waits for metrics being fetched before passing on without them."),
                 ConfigField("requests_per_second", .integer(1...100), default: .number(2), doc: "Request rate limit (sliding one-second window)."),
                 ConfigField("timeout", .duration, default: .string("10s"), doc: "Timeout of each request."),
-                ConfigField("retry", .object(Retry.spec), default: .object(JSONObject([("max_attempts", .number(3)), ("initial_backoff", .string("250ms")), ("max_backoff", .string("10s"))])), advanced: true, doc: "Retries with exponential backoff and full jitter."),
-                ConfigField("breaker", .object(Breaker.spec), default: .object(JSONObject([("failures", .number(5)), ("open_for", .string("30s"))])), advanced: true, doc: "Circuit breaker."),
+                ConfigField("retry", .object(Retry.spec), default: .object(JSONObject()), advanced: true, doc: "Retries with exponential backoff and full jitter."),
+                ConfigField("breaker", .object(Breaker.spec), default: .object(JSONObject()), advanced: true, doc: "Circuit breaker."),
             ])
         }
 
         /// The symbol field, checked against what the input emits.
         public func inputFieldReferences() -> [InputFieldReference] {
-            [InputFieldReference(symbolField, at: JSONPointer(tokens: ["symbol_field"]))]
+            [InputFieldReference(symbolField, at: Self.spec.pointer("symbol_field"))]
         }
 
         public func validate() -> [Diagnostic] {
             var problems: [Diagnostic] = []
             if !(baseURL.hasPrefix("https://") || baseURL.hasPrefix("http://")) || URLHost.of(baseURL) == nil {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["base_url"]), "\"\(baseURL)\" is not an HTTP URL with a host", expected: "a URL like https://api.tastyworks.com"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("base_url"), "\"\(baseURL)\" is not an HTTP URL with a host", expected: "a URL like https://api.tastyworks.com"))
             }
             if clientSecret.isEmpty {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["client_secret"]), "the client secret is empty", expected: "the OAuth client secret, e.g. \"${TASTYTRADE_CLIENT_SECRET}\""))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("client_secret"), "the client secret is empty", expected: "the OAuth client secret, e.g. \"${TASTYTRADE_CLIENT_SECRET}\""))
             }
             if refreshToken.isEmpty {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["refresh_token"]), "the refresh token is empty", expected: "the OAuth refresh token, e.g. \"${TASTYTRADE_REFRESH_TOKEN}\""))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("refresh_token"), "the refresh token is empty", expected: "the OAuth refresh token, e.g. \"${TASTYTRADE_REFRESH_TOKEN}\""))
             }
             return problems
         }

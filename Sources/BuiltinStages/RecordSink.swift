@@ -27,7 +27,7 @@ public struct RecordSink: Stage {
 
         public func validate() -> [Diagnostic] {
             guard let problem = FileOutput.problem(withOutputPath: path) else { return [] }
-            return [Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), problem, expected: "a file this process can write")]
+            return [Diagnostic(.invalidValue, at: Self.spec.pointer("path"), problem, expected: "a file this process can write")]
         }
     }
 

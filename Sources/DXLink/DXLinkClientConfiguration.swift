@@ -1,11 +1,24 @@
 import MarketData
+public import SluiceCore
 
 /// How a DXLink client spreads event types over FEED channels.
-public enum ChannelLayout: String, Sendable, Hashable, CaseIterable {
+public enum ChannelLayout: String, Hashable, ConfigOption {
     /// One channel per event type, numbered as the tastytrade Python SDK does (Candle 1, Greeks 3, …).
     case perType = "per_type"
     /// Every live event type on one channel (as tastytrade's web platform does); candles on a second, with the history contract.
     case shared
+}
+
+/// The contract a FEED channel is opened with: how the server delivers events on it.
+public enum FeedContract: String, Hashable, ConfigOption {
+    /// The server chooses per event type (the default for live events).
+    case auto = "AUTO"
+    /// The latest value per symbol, conflated.
+    case ticker = "TICKER"
+    /// Every event, unconflated.
+    case stream = "STREAM"
+    /// Snapshots with history (candles with `fromTime`).
+    case history = "HISTORY"
 }
 
 /// Everything a DXLink session needs besides the endpoint and token.
@@ -14,11 +27,11 @@ public struct DXLinkClientConfiguration: Sendable {
     public var subscriptions: [FeedSubscription]
     /// How event types are spread over channels.
     public var channelLayout: ChannelLayout = .perType
-    /// The FEED contract of channels carrying live events: `AUTO`, `TICKER`, `STREAM` or `HISTORY`.
-    public var contract: String = "AUTO"
+    /// The FEED contract of channels carrying live events.
+    public var contract: FeedContract = .auto
     /// The FEED contract of the channel carrying candles (history with `fromTime`). tastytrade users report
     /// that history arrives on `HISTORY` and not always on `AUTO`, so `HISTORY` is the default.
-    public var historyContract: String = "HISTORY"
+    public var historyContract: FeedContract = .history
     /// The aggregation period the client accepts, in seconds (`nil`: the server's default).
     public var aggregationPeriod: Double? = 0.1
     /// The data format to request.
@@ -54,7 +67,7 @@ public struct DXLinkClientConfiguration: Sendable {
 
     /// The contract to request for `channel`: ``historyContract`` for the candle channel, ``contract`` for
     /// the others.
-    public func contract(channel: Int) -> String {
+    public func contract(channel: Int) -> FeedContract {
         channelPlan.first { $0.channel == channel }?.types == ["Candle"] ? historyContract : contract
     }
 

@@ -232,7 +232,7 @@ public struct DXLinkClientStateMachine: Sendable {
             channels[n] = ch
             if state == .subscribed { state = .openingChannels }
             expect("CHANNEL_OPENED on channel \(n)", now: now)
-            return [.send(.channelRequest(channel: n, contract: configuration.contract(channel: n)))]
+            return [.send(.channelRequest(channel: n, contract: configuration.contract(channel: n).rawValue))]
         case let .feedConfig(n, _, format, fields):
             return feedConfig(n, format: format, fields: fields)
         case let .error(channel, code, text):
@@ -262,7 +262,7 @@ public struct DXLinkClientStateMachine: Sendable {
             lastKeepaliveSent = now
             for (n, types) in configuration.channelPlan {
                 channels[n] = Channel(types: types, requestedAt: now)
-                actions.append(.send(.channelRequest(channel: n, contract: configuration.contract(channel: n))))
+                actions.append(.send(.channelRequest(channel: n, contract: configuration.contract(channel: n).rawValue)))
             }
             if channels.isEmpty { subscribedNow(&actions) } else { expect("CHANNEL_OPENED", now: now) }
             return actions

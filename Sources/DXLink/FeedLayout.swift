@@ -1,5 +1,6 @@
+public import SluiceCore
 /// The data format of a FEED channel.
-public enum DataFormat: String, Sendable, Hashable, CaseIterable {
+public enum DataFormat: String, Hashable, ConfigOption {
     /// `["Quote", [v1, v2, …]]`: values in the order of the field list in effect.
     case compact = "COMPACT"
     /// An object per event, keyed by field name.

@@ -1,7 +1,7 @@
 public import SluiceCore
 
 /// The DXLink event types Sluice models.
-public enum MarketEventType: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum MarketEventType: String, ConfigOption, Hashable, CustomStringConvertible {
     case quote = "Quote"
     case trade = "Trade"
     case tradeETH = "TradeETH"

@@ -226,6 +226,11 @@ struct StageScaffold {
                 #expect(run.output.map(\\.bid) == [199.98, 99.98])
             }
 
+            @Test("the configuration reads exactly the fields its spec declares")
+            func configurationConforms() {
+                #expect(ConfigurationConformance.problems(of: \(typeName)Stage.Configuration.self) == [])
+            }
+
             @Test("the factor must be positive")
             func rejectsZero() {
                 #expect(throws: ValidationFailure.self) {

@@ -15,7 +15,7 @@ public struct ConfigType: Sendable, CustomStringConvertible {
         case expression
         case any
         case oneOf([ConfigType])
-        case custom(name: String, expected: String, check: @Sendable (JSONValue) -> Bool)
+        case custom(name: String, expected: String, example: JSONValue, check: @Sendable (JSONValue) -> Bool)
     }
     package let kind: Kind
 
@@ -39,6 +39,10 @@ public struct ConfigType: Sendable, CustomStringConvertible {
     public static let any = ConfigType(kind: .any)
     /// One of a fixed set of strings.
     public static func oneOf(_ values: [String]) -> ConfigType { ConfigType(kind: .enumeration(values)) }
+    /// One of the cases of `option`, by raw value: `.oneOf(Rotation.self)`.
+    public static func oneOf<Option: ConfigOption>(_ option: Option.Type) -> ConfigType {
+        ConfigType(kind: .enumeration(Option.allCases.map(\.rawValue)))
+    }
     /// An array of `element`, with at least `minCount` elements.
     public static func array(_ element: ConfigType, minCount: Int = 0) -> ConfigType { ConfigType(kind: .array(element, minCount: minCount)) }
     /// An object with the fields of `spec`.
@@ -47,9 +51,12 @@ public struct ConfigType: Sendable, CustomStringConvertible {
     public static func map(_ value: ConfigType) -> ConfigType { ConfigType(kind: .map(value)) }
     /// Any of the given types (e.g. a string or a list of strings).
     public static func either(_ types: ConfigType...) -> ConfigType { ConfigType(kind: .oneOf(types)) }
-    /// A value checked by `check`; `name` appears in docs, `expected` in error messages.
-    public static func custom(_ name: String, expected: String, check: @escaping @Sendable (JSONValue) -> Bool) -> ConfigType {
-        ConfigType(kind: .custom(name: name, expected: expected, check: check))
+    /// A value checked by `check`; `name` appears in docs, `expected` in error messages, and `example` (a
+    /// value `check` accepts) in the JSON Schema and the samples of `ConfigurationConformance`.
+    public static func custom(
+        _ name: String, expected: String, example: JSONValue, check: @escaping @Sendable (JSONValue) -> Bool
+    ) -> ConfigType {
+        ConfigType(kind: .custom(name: name, expected: expected, example: example, check: check))
     }
 
     /// The spec of an object, or of the objects in an array or map, for walking nested configuration.
@@ -84,7 +91,7 @@ public struct ConfigType: Sendable, CustomStringConvertible {
         case .expression: return "expression"
         case .any: return "any"
         case .oneOf(let types): return types.map(\.description).joined(separator: " or ")
-        case .custom(let name, _, _): return name
+        case .custom(let name, _, _, _): return name
         }
     }
 
@@ -105,7 +112,7 @@ public struct ConfigType: Sendable, CustomStringConvertible {
         case .expression: return "a filter expression string"
         case .any: return "any value"
         case .oneOf(let types): return types.map(\.expectation).joined(separator: " or ")
-        case .custom(_, let expected, _): return expected
+        case .custom(_, let expected, _, _): return expected
         }
     }
 
@@ -158,6 +165,37 @@ public struct ConfigField: Sendable {
     }
 }
 
+extension ConfigField {
+    /// Declares a field whose value is one of the cases of `Option`, with a typed default:
+    /// `ConfigField("rotate", Rotation.self, default: .none, doc: "…")`.
+    public init<Option: ConfigOption>(
+        _ name: String, _ option: Option.Type, default defaultValue: Option, advanced: Bool = false, doc: String
+    ) {
+        self.init(name, .oneOf(option), default: .string(defaultValue.rawValue), advanced: advanced, doc: doc)
+    }
+}
+
+/// A configuration option with a fixed set of values, declared once as a `String` enum whose raw values
+/// are what the pipeline file spells:
+///
+/// ```swift
+/// enum Rotation: String, ConfigOption { case none, daily, size }
+/// public var rotate: Rotation                                   // the property
+/// ConfigField("rotate", Rotation.self, default: .none, doc: "…") // the spec line
+/// ```
+///
+/// The spec lists the cases, the validator rejects anything else with "expected one of …", and the
+/// configuration decodes the case itself — no string compared later, no silent fallback.
+public protocol ConfigOption: CaseIterable, RawRepresentable, Codable, Sendable where RawValue == String {}
+
+/// How a sink writes times: ISO-8601 UTC text or milliseconds since the Unix epoch.
+public enum TimeFormat: String, ConfigOption {
+    /// `2026-12-02T14:30:00.000Z`.
+    case iso8601
+    /// `1796221800000`.
+    case epochMilliseconds = "epoch_ms"
+}
+
 /// The declared fields of a configuration object.
 public struct ConfigSpec: Sendable {
     /// The fields in documentation order.
@@ -171,6 +209,62 @@ public struct ConfigSpec: Sendable {
 
     /// The field called `name`.
     public func field(named name: String) -> ConfigField? { fields.first { $0.name == name } }
+
+    /// The JSON Pointer to a field of this spec or below it, for a problem found by
+    /// ``StageConfiguration/validate()``: `Self.spec.pointer("tastytrade", "base_url")`,
+    /// `Self.spec.pointer("symbols", 3)`. Field names are checked against the spec (an array's or map's
+    /// field is followed by an index or key), so a pointer cannot name a field that does not exist; a name
+    /// the spec lacks is a programming error, caught by an assertion in debug builds and by
+    /// `ConfigurationConformance` in the stage's tests.
+    public func pointer(_ path: any ConfigPathComponent...) -> JSONPointer {
+        var tokens: [String] = []
+        var current: ConfigType.Kind? = .object(self)
+        for component in path {
+            let token = component.pointerToken
+            tokens.append(token)
+            guard let kind = current else { continue }
+            current = Self.step(into: kind, token: token)
+            if current == nil { assertionFailure("the spec has no field \(JSONPointer(tokens: tokens))") }
+        }
+        return JSONPointer(tokens: tokens)
+    }
+
+    /// Whether `pointer` names a field of this spec or a value below one (an element, a key, a member of
+    /// an `any` value); ``pointer(_:)`` builds only pointers for which this holds.
+    package func resolves(_ pointer: JSONPointer) -> Bool {
+        var current: ConfigType.Kind = .object(self)
+        for token in pointer.tokens {
+            guard let next = Self.step(into: current, token: token) else { return false }
+            current = next
+        }
+        return true
+    }
+
+    /// The kind of value `token` names inside a value of `kind`, or `nil` if it names nothing.
+    private static func step(into kind: ConfigType.Kind, token: String) -> ConfigType.Kind? {
+        switch kind {
+        case .object(let spec): return spec.field(named: token)?.type.kind
+        case .array(let element, _): return Int(token) != nil ? element.kind : nil
+        case .map(let element): return element.kind
+        case .oneOf(let alternatives): return alternatives.lazy.compactMap { step(into: $0.kind, token: token) }.first
+        case .any: return .any
+        default: return nil
+        }
+    }
+}
+
+/// A step of ``ConfigSpec/pointer(_:)``: a field name or key (`String`) or an array index (`Int`).
+public protocol ConfigPathComponent {
+    /// The JSON Pointer token.
+    var pointerToken: String { get }
+}
+
+extension String: ConfigPathComponent {
+    public var pointerToken: String { self }
+}
+
+extension Int: ConfigPathComponent {
+    public var pointerToken: String { String(self) }
 }
 
 /// A stage's configuration: a `Decodable` struct plus the spec that drives validation, defaults,

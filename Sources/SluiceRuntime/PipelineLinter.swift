@@ -617,45 +617,54 @@ struct LintRun {
             key: o["key"]?.arrayValue?.compactMap(\.stringValue) ?? ["symbol"])
     }
 
-    static let onErrorSpec = ConfigSpec([
-        ConfigField("action", .oneOf(["fail", "skip", "restart"]), default: .string("fail"), doc: "fail, skip or restart."),
-        ConfigField("max_restarts", .integer(0...1_000_000), optional: true, doc: "Give up after this many consecutive restarts (default: never)."),
-        ConfigField("backoff", .duration, default: .string("500ms"), doc: "The first restart backoff."),
-        ConfigField("max_backoff", .duration, default: .string("30s"), doc: "The largest restart backoff."),
-    ])
+    /// A stage's `on_error` written as an object.
+    struct OnError: Decodable {
+        /// What happens when the stage fails.
+        enum Action: String, ConfigOption { case fail, skip, restart }
+
+        var action: Action
+        var maxRestarts: Int?
+        var backoff: ConfigDuration
+        var maxBackoff: ConfigDuration
+
+        static let spec = ConfigSpec([
+            ConfigField("action", Action.self, default: .fail, doc: "fail, skip or restart."),
+            ConfigField("max_restarts", .integer(0...1_000_000), optional: true, doc: "Give up after this many consecutive restarts (default: never)."),
+            ConfigField("backoff", .duration, default: .string("500ms"), doc: "The first restart backoff."),
+            ConfigField("max_backoff", .duration, default: .string("30s"), doc: "The largest restart backoff."),
+        ])
+
+        /// The policy this describes.
+        var policy: ErrorPolicy {
+            switch action {
+            case .fail: .fail
+            case .skip: .skip
+            case .restart: .restart(RestartPolicy(initialBackoff: backoff.duration, maxBackoff: maxBackoff.duration, maxRestarts: maxRestarts))
+            }
+        }
+    }
 
     mutating func readErrorPolicy(_ value: JSONValue?, at p: JSONPointer) -> ErrorPolicy {
         switch value {
         case nil: return .fail
         case .string(let s)?:
-            switch s {
-            case "fail": return .fail
-            case "skip": return .skip
-            case "restart": return .restart()
-            default:
-                report(.invalidValue, p, "invalid value \"\(s)\"", expected: "one of \"fail\", \"skip\", \"restart\" (or an object with \"action\")", hint: didYouMean(s, in: ["fail", "skip", "restart"]))
+            guard let action = OnError.Action(rawValue: s) else {
+                let names = OnError.Action.allCases.map(\.rawValue)
+                report(.invalidValue, p, "invalid value \"\(s)\"", expected: "one of \"fail\", \"skip\", \"restart\" (or an object with \"action\")", hint: didYouMean(s, in: names))
                 return .fail
             }
+            // The shorthand is the object with only an action: the spec supplies the rest.
+            return readErrorPolicy(.object(JSONObject([("action", .string(action.rawValue))])), at: p)
         case .object?:
             var validator = ConfigValidator()
-            let v = validator.validate(value, spec: Self.onErrorSpec, at: p)
+            let v = validator.validate(value, spec: OnError.spec, at: p)
             diagnostics += validator.diagnostics
-            guard validator.diagnostics.isEmpty, case .object(let o) = v else { return .fail }
-            switch o["action"]?.stringValue {
-            case "skip": return .skip
-            case "restart":
-                func duration(_ v: JSONValue?) -> Duration? {
-                    switch v {
-                    case .number(let n)?: return Duration.clampedSeconds(n)
-                    case .string(let s)?: return DurationText.parse(s)
-                    default: return nil
-                    }
-                }
-                return .restart(RestartPolicy(
-                    initialBackoff: duration(o["backoff"]) ?? .milliseconds(500),
-                    maxBackoff: duration(o["max_backoff"]) ?? .seconds(30),
-                    maxRestarts: o["max_restarts"]?.integerValue.map { Int($0) }))
-            default: return .fail
+            guard validator.diagnostics.isEmpty else { return .fail }
+            do {
+                return try JSONValueDecoder.decode(OnError.self, from: v).policy
+            } catch {
+                report(.invalidValue, p, "\(error)")
+                return .fail
             }
         case let v?:
             report(.wrongType, p, "wrong type: got \(v.kindName)", expected: "\"fail\", \"skip\", \"restart\" or an object with \"action\"")
@@ -671,7 +680,8 @@ func fieldListing(_ names: [String]) -> String {
     return names.prefix(12).joined(separator: ", ") + ", … (\(names.count) fields)"
 }
 
-func decodingPointer(_ error: any Error, base: JSONPointer) -> JSONPointer {
+/// Where a `DecodingError` happened, below `base`.
+package func decodingPointer(_ error: any Error, base: JSONPointer) -> JSONPointer {
     let path: [any CodingKey]
     switch error as? DecodingError {
     case .typeMismatch(_, let c)?, .valueNotFound(_, let c)?, .keyNotFound(_, let c)?, .dataCorrupted(let c)?: path = c.codingPath
@@ -680,7 +690,8 @@ func decodingPointer(_ error: any Error, base: JSONPointer) -> JSONPointer {
     return JSONPointer(tokens: base.tokens + path.map { $0.intValue.map(String.init) ?? $0.stringValue })
 }
 
-func describeDecodingError(_ error: any Error) -> String {
+/// A `DecodingError` as one line for a diagnostic.
+package func describeDecodingError(_ error: any Error) -> String {
     switch error as? DecodingError {
     case .typeMismatch(let t, let c)?: return "expected \(t): \(c.debugDescription)"
     case .valueNotFound(let t, let c)?: return "missing \(t): \(c.debugDescription)"

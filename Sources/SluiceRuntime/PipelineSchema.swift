@@ -27,7 +27,7 @@ public enum PipelineSchema {
                 ("queue", LintRun.queueSpec.jsonSchema(description: "The stage's input queue.")),
                 ("on_error", obj([("oneOf", .array([
                     obj([("enum", .array(["fail", "skip", "restart"]))]),
-                    LintRun.onErrorSpec.jsonSchema(description: "Error policy with restart options."),
+                    LintRun.OnError.spec.jsonSchema(description: "Error policy with restart options."),
                 ]))])),
             ])),
             ("allOf", .array(conditionals)),

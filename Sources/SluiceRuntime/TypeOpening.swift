@@ -31,8 +31,6 @@ func specialize(_ generic: any RecordGenericStage.Type, forRecord record: any Re
     return open(record)
 }
 
-/// Decodes a configuration from its spec-validated JSON (defaults filled in) and runs its own
-/// `validate()`; problems are reported at their paths below `pointer`.
 /// Decodes a configuration and runs its own checks: a configuration that decodes comes back with its
 /// problems (so the checks against other stages still run on it), one that does not with why.
 func decodeConfiguration(_ type: any StageConfiguration.Type, from json: JSONValue, at pointer: JSONPointer) -> Result<(any StageConfiguration, [Diagnostic]), ValidationFailure> {

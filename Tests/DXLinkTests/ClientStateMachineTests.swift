@@ -117,7 +117,7 @@ struct ClientStateMachineTests {
         #expect(sent(m.received(.authState(authorized: true), now: at(0))) == [.keepalive, .channelRequest(channel: 1, contract: "HISTORY"), .channelRequest(channel: 7, contract: "AUTO")])
         config.channelLayout = .shared
         #expect(config.channelPlan.map(\.channel) == [1, 3])
-        #expect(config.contract(channel: 1) == "AUTO" && config.contract(channel: 3) == "HISTORY")
+        #expect(config.contract(channel: 1) == .auto && config.contract(channel: 3) == .history)
     }
 
     @Test("KEEPALIVE every interval, capped at half the server's timeout")

@@ -136,7 +136,7 @@ struct ScaffoldTests {
         #expect(build.status == 0, "\(build.output.suffix(3000))")
         let tests = try await runProgram(["swift", "test", "--skip-build"], in: package)
         #expect(tests.status == 0, "\(tests.output.suffix(3000))")
-        #expect(tests.output.contains("3 tests"))
+        #expect(tests.output.contains("4 tests"))
         #expect(tests.output.contains("the stage runs in a pipeline beside the standard stages"))
     }
 

@@ -22,11 +22,16 @@ struct Mid: Record {
 
 /// `mid` (transform): ticks in, mid prices out, optionally rounded.
 struct MidPrice: Stage {
+    /// How the mid is rounded: an option is a `String` enum, spelled in the file by its raw values.
+    enum Rounding: String, ConfigOption { case nearest, down }
+
     struct Configuration: StageConfiguration {
-        var decimals: Int
+        var decimals: Int        // the member "decimals"
+        var rounding: Rounding   // the member "rounding": "nearest" or "down"
 
         static let spec = ConfigSpec([
             ConfigField("decimals", .integer(0...8), default: .number(2), doc: "Round the mid to this many decimals."),
+            ConfigField("rounding", Rounding.self, default: .nearest, doc: "Round to the nearest value, or down."),
         ])
     }
 
@@ -34,17 +39,19 @@ struct MidPrice: Stage {
     static let summary = "Mid price ((bid + ask) / 2) of every tick."
 
     let scale: Double
+    let rule: FloatingPointRoundingRule
 
     init(configuration: Configuration, context: StageContext) {
         var s = 1.0
         for _ in 0..<configuration.decimals { s *= 10 }
         scale = s
+        rule = configuration.rounding == .down ? .down : .toNearestOrAwayFromZero
     }
 
     func run(input: Inbound<Tick>, output: Outbound<Mid>) async throws {
         for try await batch in input {
             try await output.send(batch.map { tick in
-                Mid(symbol: tick.symbol, mid: ((tick.bid + tick.ask) / 2 * scale).rounded() / scale)
+                Mid(symbol: tick.symbol, mid: ((tick.bid + tick.ask) / 2 * scale).rounded(rule) / scale)
             })
         }
     }
@@ -58,6 +65,24 @@ struct ReadmeExampleTests {
         let config = try StageHarness.configuration(MidPrice.Configuration.self, json: #"{"decimals": 3}"#)
         let run = try await StageHarness.run(MidPrice.self, configuration: config, input: ticks)
         #expect(run.output.map(\.mid) == [500.005])
+    }
+
+    @Test("the example's option rounds down when asked, and anything else is rejected with the options")
+    func option() async throws {
+        let ticks = [Tick(symbol: "SPY", sequence: 0, time: Timestamp(millisecondsSinceEpoch: 0), price: 500, size: 1, bid: 499.99, ask: 500.02)]
+        let config = try StageHarness.configuration(MidPrice.Configuration.self, json: #"{"decimals": 1, "rounding": "down"}"#)
+        let run = try await StageHarness.run(MidPrice.self, configuration: config, input: ticks)
+        #expect(run.output.map(\.mid) == [500.0])
+        #expect {
+            _ = try StageHarness.configuration(MidPrice.Configuration.self, json: #"{"rounding": "up"}"#)
+        } throws: { error in
+            (error as? ValidationFailure)?.diagnostics.first?.description.contains(#"expected one of "nearest", "down""#) == true
+        }
+    }
+
+    @Test("the example's configuration and spec agree (the README's conformance test)")
+    func conformance() {
+        #expect(ConfigurationConformance.problems(of: MidPrice.Configuration.self) == [])
     }
 
     @Test("the example stage in a pipeline, registered beside the standard stages")

@@ -44,7 +44,8 @@ extension ConfigType {
         case .map(let v): return obj([("type", "object"), ("additionalProperties", v.jsonSchema)])
         case .any: return obj([])
         case .oneOf(let types): return obj([("oneOf", .array(types.map(\.jsonSchema)))])
-        case .custom(let name, let expected, _): return obj([("description", .string("\(name): \(expected)"))])
+        case .custom(let name, let expected, let example, _):
+            return obj([("description", .string("\(name): \(expected)")), ("examples", .array([example]))])
         }
     }
 }

@@ -49,7 +49,12 @@ public struct ConfigValidator {
             if let v = object[field.name], v != .null {
                 out[field.name] = check(v, type: field.type, at: path, secret: field.isSecret)
             } else if let d = field.defaultValue {
-                out[field.name] = d
+                // An object's default is completed from its own spec (`{}` takes every nested default).
+                if case .object(let nested) = field.type.kind, case .object(let given) = d {
+                    out[field.name] = .object(validateObject(given, spec: nested, at: path))
+                } else {
+                    out[field.name] = d
+                }
             } else if field.isRequired {
                 diagnostics.append(
                     Diagnostic(.missingField, at: pointer, "missing required field \"\(field.name)\"",
@@ -180,7 +185,7 @@ public struct ConfigValidator {
             } else {
                 wrongType(value, type, at: path, secret: secret)
             }
-        case .custom(_, let expected, let isValid):
+        case .custom(_, let expected, _, let isValid):
             if !isValid(value) {
                 diagnostics.append(Diagnostic(.invalidValue, at: path, "invalid value: got \(show(value, secret: secret))", expected: expected))
             }

@@ -24,7 +24,7 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
 
         static var spec: ConfigSpec { ConfigSpec([
             ConfigField("type", .string, default: .string("exec"), doc: "Record type of the output (names SQLite tables and {type} in file names)."),
-            ConfigField("columns", .array(.custom("name:type", expected: "a column like \"score:double\" (types: string, int, double, bool, time)") { v in
+            ConfigField("columns", .array(.custom("name:type", expected: "a column like \"score:double\" (types: string, int, double, bool, time)", example: "score:double") { v in
                 v.stringValue.flatMap(ExecStage.column(_:)) != nil
             }, minCount: 1), doc: "Output columns in order, each \"name:type\"; lines are checked against them."),
         ]) }
@@ -41,13 +41,7 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
         /// The declared output.
         public var output: OutputDeclaration
         /// How times are written to the program.
-        public var timeFormat: String
-
-        enum CodingKeys: String, CodingKey {
-            case command, environment, output
-            case workingDirectory = "working_directory"
-            case timeFormat = "time_format"
-        }
+        public var timeFormat: TimeFormat
 
         public static var spec: ConfigSpec {
             ConfigSpec([
@@ -55,7 +49,7 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
                 ConfigField("working_directory", .string, optional: true, doc: "Directory to run it in (default: the current one)."),
                 ConfigField("environment", .map(.string), default: .object(JSONObject()), secret: true, doc: "Extra environment variables (values are treated as secrets)."),
                 ConfigField("output", .object(OutputDeclaration.spec), doc: "The records the program writes: their type and columns."),
-                ConfigField("time_format", .oneOf(["iso8601", "epoch_ms"]), default: .string("iso8601"), doc: "Times sent to the program as ISO-8601 strings or epoch milliseconds (both are read back)."),
+                ConfigField("time_format", TimeFormat.self, default: .iso8601, doc: "Times sent to the program as ISO-8601 strings or epoch milliseconds (both are read back)."),
             ])
         }
 
@@ -65,21 +59,21 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
             if let dir = workingDirectory {
                 var isDirectory: ObjCBool = false
                 if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["working_directory"]), "no such directory \"\(dir)\"", expected: "an existing directory"))
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("working_directory"), "no such directory \"\(dir)\"", expected: "an existing directory"))
                     directoryOK = false
                 } else if !isDirectory.boolValue {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["working_directory"]), "\"\(dir)\" is not a directory", expected: "an existing directory"))
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("working_directory"), "\"\(dir)\" is not a directory", expected: "an existing directory"))
                     directoryOK = false
                 }
             }
             if directoryOK, let program = command.first, let problem = Self.problem(withProgram: program, in: workingDirectory, path: environment["PATH"]) {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["command", "0"]), problem, expected: "an executable file, or a program on PATH"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("command", 0), problem, expected: "an executable file, or a program on PATH"))
             }
             var seen: Set<String> = []
             for (i, text) in output.columns.enumerated() {
                 guard let column = ExecStage.column(text) else { continue }
                 if !seen.insert(column.name).inserted {
-                    problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["output", "columns", String(i)]), "column \"\(column.name)\" is declared twice"))
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("output", "columns", i), "column \"\(column.name)\" is declared twice"))
                 }
             }
             return problems
@@ -171,7 +165,7 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
         let reader = BlockingFile(stdout.fileHandleForReading, name: "stdout of \(program)")
         let errors = BlockingFile(stderr.fileHandleForReading, name: "stderr of \(program)")
         let pid = process.processIdentifier
-        let millis = configuration.timeFormat == "epoch_ms"
+        let millis = configuration.timeFormat == .epochMilliseconds
         let schema = self.schema
         let context = self.context
         var inputLeftUnread = false

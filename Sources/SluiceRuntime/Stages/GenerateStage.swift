@@ -22,11 +22,6 @@ public struct GenerateStage: Stage {
         /// The most events per batch.
         public var batchSize: Int
 
-        enum CodingKeys: String, CodingKey {
-            case count, duration, rate, symbols, seed
-            case startPrice = "start_price", batchSize = "batch_size"
-        }
-
         public static let spec = ConfigSpec([
             ConfigField("count", .integer(0...Int64.max), optional: true, doc: "Stop after this many events (default: no limit)."),
             ConfigField("duration", .duration, optional: true, doc: "Stop after this long (default: no limit)."),

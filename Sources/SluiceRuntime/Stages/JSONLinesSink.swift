@@ -15,27 +15,22 @@ public struct JSONLinesSink<Element: Record>: RecordGenericStage {
         /// Append to an existing file rather than replace it.
         public var append: Bool
         /// How times are written.
-        public var timeFormat: String
+        public var timeFormat: TimeFormat
         /// `fsync` the file when the stage finishes.
         public var fsync: Bool
-
-        enum CodingKeys: String, CodingKey {
-            case path, append, fsync
-            case timeFormat = "time_format"
-        }
 
         public static var spec: ConfigSpec {
             ConfigSpec([
                 ConfigField("path", .string, default: .string("-"), doc: "Output file; \"-\" (the default) is standard output. Parent directories are created."),
                 ConfigField("append", .boolean, default: .bool(true), doc: "Append to an existing file (false: replace it)."),
-                ConfigField("time_format", .oneOf(["iso8601", "epoch_ms"]), default: .string("iso8601"), doc: "Times as ISO-8601 UTC strings or epoch milliseconds."),
+                ConfigField("time_format", TimeFormat.self, default: .iso8601, doc: "Times as ISO-8601 UTC strings or epoch milliseconds."),
                 ConfigField("fsync", .boolean, default: .bool(false), advanced: true, doc: "fsync the file when the stage finishes."),
             ])
         }
 
         public func validate() -> [Diagnostic] {
             guard path != "-", let problem = FileOutput.problem(withOutputPath: path) else { return [] }
-            return [Diagnostic(.invalidValue, at: JSONPointer(tokens: ["path"]), problem, expected: "a file this process can write, or \"-\" for standard output")]
+            return [Diagnostic(.invalidValue, at: Self.spec.pointer("path"), problem, expected: "a file this process can write, or \"-\" for standard output")]
         }
     }
 
@@ -66,7 +61,7 @@ public struct JSONLinesSink<Element: Record>: RecordGenericStage {
                 close(fd)
             }
         }
-        let millis = configuration.timeFormat == "epoch_ms"
+        let millis = configuration.timeFormat == .epochMilliseconds
         var writer = JSONWriter(capacity: 64 * 1024)
         for try await batch in input {
             writer.bytes.removeAll(keepingCapacity: true)

@@ -7,14 +7,31 @@ public struct LogSink<Element: Record>: RecordGenericStage {
 
     /// The configuration of `log`.
     public struct Configuration: StageConfiguration {
+        /// The level records are logged at.
+        public enum Level: String, ConfigOption {
+            case trace, debug, info, notice, warning, error
+
+            /// The swift-log level.
+            var loggerLevel: Logger.Level {
+                switch self {
+                case .trace: .trace
+                case .debug: .debug
+                case .info: .info
+                case .notice: .notice
+                case .warning: .warning
+                case .error: .error
+                }
+            }
+        }
+
         /// The log level.
-        public var level: String
+        public var level: Level
         /// Log every Nth record.
         public var every: Int
 
         public static var spec: ConfigSpec {
             ConfigSpec([
-                ConfigField("level", .oneOf(["trace", "debug", "info", "notice", "warning", "error"]), default: .string("info"), doc: "Log level."),
+                ConfigField("level", Level.self, default: .info, doc: "Log level."),
                 ConfigField("every", .integer(1...Int64.max), default: .number(1), doc: "Log every Nth record (the others are counted, not logged)."),
             ])
         }
@@ -28,7 +45,7 @@ public struct LogSink<Element: Record>: RecordGenericStage {
     let logger: Logger
 
     public init(configuration: Configuration, context: StageContext) {
-        level = Logger.Level(rawValue: configuration.level) ?? .info
+        level = configuration.level.loggerLevel
         every = configuration.every
         logger = context.logger
     }

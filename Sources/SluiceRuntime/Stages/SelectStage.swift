@@ -26,11 +26,11 @@ public struct SelectStage<Element: Record>: RecordGenericStage {
             var problems: [Diagnostic] = []
             var seen = Set<String>()
             for (i, name) in (keep ?? []).enumerated() where !seen.insert(name).inserted {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["keep", String(i)]), "\"\(name)\" is listed twice", expected: "distinct field names"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("keep", i), "\"\(name)\" is listed twice", expected: "distinct field names"))
             }
             let targets = rename.values.sorted()
             for (a, b) in zip(targets, targets.dropFirst()) where a == b {
-                problems.append(Diagnostic(.invalidValue, at: JSONPointer(tokens: ["rename"]), "two fields are renamed to \"\(a)\"", expected: "distinct new names"))
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("rename"), "two fields are renamed to \"\(a)\"", expected: "distinct new names"))
             }
             return problems
         }
