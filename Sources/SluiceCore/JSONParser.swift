@@ -82,8 +82,11 @@ struct JSONParser {
     var line = 1
     var lineStart = 0
     var depth = 0
-    /// The tokens of the value being parsed, for the one message that names a pointer.
-    var path: [String] = []
+    /// Where the value being parsed sits, for the messages that name a pointer. Indices are kept as
+    /// numbers and turned into tokens only for a message, so a big array costs no string per element.
+    var path = JSONPath()
+
+    var pointer: JSONPointer { path.pointer }
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -153,7 +156,7 @@ struct JSONParser {
     mutating func enter() throws(JSONSyntaxError) {
         depth += 1
         if depth > JSONDocument.maximumDepth {
-            throw JSONSyntaxError(message: "nested too deeply (limit \(JSONDocument.maximumDepth))", position: position, pointer: JSONPointer(tokens: path))
+            throw JSONSyntaxError(message: "nested too deeply (limit \(JSONDocument.maximumDepth))", position: position, pointer: pointer)
         }
     }
 
@@ -162,7 +165,8 @@ struct JSONParser {
         defer { depth -= 1 }
         index += 1
         var object = JSONObject()
-        var seen = Set<String>()
+        // Duplicates are found by a scan while the object is small, by a set once it is not.
+        var seen: Set<String>?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(object) }
         while true {
@@ -174,7 +178,18 @@ struct JSONParser {
             }
             let keyPosition = position
             let key = try parseString()
-            if !seen.insert(key).inserted {
+            let duplicate: Bool
+            if seen != nil {
+                duplicate = !seen!.insert(key).inserted
+            } else {
+                duplicate = object.entries.contains { $0.key == key }
+                if object.entries.count >= 16 {
+                    var keys = Set(object.entries.map(\.key))
+                    keys.insert(key)
+                    seen = keys
+                }
+            }
+            if duplicate {
                 throw JSONSyntaxError(message: "duplicate member name \"\(key)\"", position: keyPosition)
             }
             skipWhitespace()
@@ -183,9 +198,9 @@ struct JSONParser {
             }
             index += 1
             skipWhitespace()
-            path.append(key)
+            path.push(key)
             let value = try parseValue()
-            path.removeLast()
+            path.pop()
             object.entries.append((key, value))
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of file inside an object; expected ',' or '}'") }
@@ -202,12 +217,13 @@ struct JSONParser {
         var elements: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+        path.push(index: 0)
+        defer { path.pop() }
         while true {
             skipWhitespace()
             if index < bytes.count, bytes[index] == UInt8(ascii: "]") { throw fail("trailing comma before ']' is not allowed") }
-            path.append(String(elements.count))
+            path.setLast(index: elements.count)
             elements.append(try parseValue())
-            path.removeLast()
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of file inside an array; expected ',' or ']'") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -218,7 +234,30 @@ struct JSONParser {
 
     mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
-        var out: [UInt8] = []
+        // The common case: no escapes, so the string is the bytes up to the closing quote.
+        let start = index
+        var isASCII = true
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                let s = bytes.withUnsafeBufferPointer { all -> String? in
+                    let run = UnsafeBufferPointer(rebasing: all[start..<index])
+                    // ASCII is valid UTF-8 as it stands: copied without a second pass to validate it.
+                    guard isASCII else { return String(validating: run, as: UTF8.self) }
+                    return String(unsafeUninitializedCapacity: run.count) { out in
+                        _ = out.initialize(fromContentsOf: run)
+                        return run.count
+                    }
+                }
+                guard let s else { throw fail("string is not valid UTF-8") }
+                index += 1
+                return s
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            if b >= 0x80 { isASCII = false }
+            index += 1
+        }
+        var out = Array(bytes[start..<index])
         while true {
             guard index < bytes.count else { throw fail("unterminated string") }
             let b = bytes[index]
@@ -315,7 +354,7 @@ struct JSONParser {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let value = Double(text) else { throw fail("invalid number '\(text)'") }
         guard value.isFinite else {
-            throw JSONSyntaxError(message: "number \(text) is out of range; expected a magnitude below 1.8e308", position: startPosition, pointer: JSONPointer(tokens: path))
+            throw JSONSyntaxError(message: "number \(text) is out of range; expected a magnitude below 1.8e308", position: startPosition, pointer: pointer)
         }
         return value
     }

@@ -132,3 +132,32 @@ extension String {
 extension JSONValue: ExpressibleByStringLiteral {
     public init(stringLiteral value: String) { self = .string(value) }
 }
+
+/// A JSON Pointer kept as steps while a document is walked: an index stays a number until a pointer is
+/// asked for, so walking a big array builds no string per element.
+package struct JSONPath {
+    package enum Step {
+        case key(String)
+        case index(Int)
+    }
+
+    package private(set) var steps: [Step] = []
+
+    package init() {}
+
+    package mutating func push(_ key: String) { steps.append(.key(key)) }
+    package mutating func push(index: Int) { steps.append(.index(index)) }
+    /// Replaces the last step with `index` (the next element of the array being walked).
+    package mutating func setLast(index: Int) { steps[steps.count - 1] = .index(index) }
+    package mutating func pop() { steps.removeLast() }
+
+    /// The pointer these steps spell.
+    package var pointer: JSONPointer {
+        JSONPointer(tokens: steps.map { step in
+            switch step {
+            case .key(let k): return k
+            case .index(let i): return String(i)
+            }
+        })
+    }
+}

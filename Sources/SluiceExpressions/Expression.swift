@@ -36,8 +36,15 @@ public struct Expression: Sendable, CustomStringConvertible {
 
     /// Checks field names against the fields a record type declares.
     public func unknownFields(among known: [String]) -> [ExpressionError] {
-        let set = Set(known)
-        return fields.filter { !set.contains($0.name) }.map {
+        // A record has a few dozen fields at most: a scan beats building a set for every stage checked.
+        let isKnown: (String) -> Bool
+        if known.count <= 32 {
+            isKnown = { name in known.contains(name) }
+        } else {
+            let set = Set(known)
+            isKnown = { name in set.contains(name) }
+        }
+        return fields.filter { !isKnown($0.name) }.map {
             ExpressionError("unknown field '\($0.name)'", column: $0.column, hint: didYouMean($0.name, in: known))
         }
     }

@@ -134,7 +134,14 @@ struct ExpressionLexer {
             if !("0"..."9").contains(scalars[index]) { isInteger = false }
             index += 1
         }
-        let text = String(String.UnicodeScalarView(scalars[start..<index]))
+        // A plain integer of up to 15 digits is exact in a double and read directly; the rest (fractions,
+        // exponents, long digit strings) goes through the standard conversion.
+        if isInteger, index - start <= 15 {
+            var v = 0.0
+            for c in scalars[start..<index] { v = v * 10 + Double(c.value - 48) }
+            return .number(v, isInteger: true)
+        }
+        let text = Self.text(scalars[start..<index])
         guard let v = Double(text) else { throw ExpressionError("invalid number '\(text)'", column: column) }
         return .number(v, isInteger: isInteger)
     }

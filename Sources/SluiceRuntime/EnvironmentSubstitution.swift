@@ -28,24 +28,25 @@ public struct EnvironmentSubstitution: Sendable {
     /// Substitutes throughout `value`.
     public func apply(to value: JSONValue) -> Result {
         var result = Result(value: .null, substituted: [], unresolved: [], diagnostics: [])
-        var path: [String] = []
+        var path = JSONPath()
         result.value = walk(value, path: &path, &result) ?? value
         return result
     }
 
     /// The value with its substitutions made, or `nil` when nothing in it changes: untouched parts of a
     /// big file are shared, not copied, and a pointer is built only where a `$` is.
-    private func walk(_ value: JSONValue, path: inout [String], _ result: inout Result) -> JSONValue? {
+    private func walk(_ value: JSONValue, path: inout JSONPath, _ result: inout Result) -> JSONValue? {
         switch value {
         case .string(let s):
             guard s.utf8.contains(UInt8(ascii: "$")) else { return nil }
-            return .string(expand(s, at: JSONPointer(tokens: path), &result))
+            return .string(expand(s, at: path.pointer, &result))
         case .array(let items):
             var changed: [JSONValue]?
+            path.push(index: 0)
+            defer { path.pop() }
             for (i, item) in items.enumerated() {
-                path.append(String(i))
+                path.setLast(index: i)
                 let new = walk(item, path: &path, &result)
-                path.removeLast()
                 if let new {
                     if changed == nil { changed = items }
                     changed![i] = new
@@ -55,9 +56,9 @@ public struct EnvironmentSubstitution: Sendable {
         case .object(let object):
             var changed: JSONObject?
             for (i, entry) in object.entries.enumerated() {
-                path.append(entry.key)
+                path.push(entry.key)
                 let new = walk(entry.value, path: &path, &result)
-                path.removeLast()
+                path.pop()
                 if let new {
                     if changed == nil { changed = object }
                     changed!.entries[i].value = new

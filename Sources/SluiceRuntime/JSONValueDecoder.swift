@@ -98,8 +98,20 @@ private func mismatch(_ type: Any.Type, _ value: JSONValue, _ path: [any CodingK
     .typeMismatch(type, DecodingError.Context(codingPath: path, debugDescription: "expected \(type), got \(value.kindName)"))
 }
 
-/// A value as one of the standard scalar types, with exactness checked for integers.
-private func scalar<T: Decodable>(_ type: T.Type, _ value: JSONValue, _ path: [any CodingKey], _ reads: MemberReads?) throws -> T {
+/// A value as one of the standard scalar types, with exactness checked for integers. The coding path is
+/// built only when it is needed (an error, or a nested value): a big array of strings costs no path per
+/// element.
+private func scalar<T: Decodable>(_ type: T.Type, _ value: JSONValue, _ path: () -> [any CodingKey], _ reads: MemberReads?) throws -> T {
+    // The common types first, without dynamic casts (this function runs unspecialized).
+    switch value {
+    case .string(let s) where T.self == String.self: return unsafeBitCast(s, to: T.self)
+    case .number(let n) where T.self == Double.self: return unsafeBitCast(n, to: T.self)
+    case .number(let n) where T.self == Int.self:
+        if let i = Int(exactly: n) { return unsafeBitCast(i, to: T.self) }
+    case .bool(let b) where T.self == Bool.self: return unsafeBitCast(b, to: T.self)
+    default: break
+    }
+    let path = path()
     switch value {
     case .bool(let b): if let v = b as? T { return v }
     case .string(let s): if let v = s as? T { return v }
@@ -124,14 +136,14 @@ private func scalar<T: Decodable>(_ type: T.Type, _ value: JSONValue, _ path: [a
                 throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "\(n) does not fit in \(T.self)"))
             }
         }
-    case .null:
-        throw DecodingError.valueNotFound(T.self, .init(codingPath: path, debugDescription: "expected \(T.self), got null"))
     default: break
     }
-    // Not a scalar type: decode it as a nested value.
-    if !(T.self is Bool.Type || T.self is String.Type || T.self is Double.Type || T.self is Float.Type || T.self is any FixedWidthInteger.Type) {
-        return try T(from: ValueDecoder(value: value, codingPath: path, reads: reads))
+    let isScalar = T.self is Bool.Type || T.self is String.Type || T.self is Double.Type || T.self is Float.Type || T.self is any FixedWidthInteger.Type
+    if isScalar, value == .null {
+        throw DecodingError.valueNotFound(T.self, .init(codingPath: path, debugDescription: "expected \(T.self), got null"))
     }
+    // Not a scalar type: decode it as a nested value (an optional, an enum, a struct, a collection).
+    if !isScalar { return try T(from: ValueDecoder(value: value, codingPath: path, reads: reads)) }
     throw mismatch(T.self, value, path)
 }
 
@@ -178,10 +190,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let (path, v) = try value(key)
-        if T.self is Bool.Type || T.self is String.Type || T.self is Double.Type || T.self is Float.Type || T.self is any FixedWidthInteger.Type {
-            return try scalar(T.self, v, path, reads)
-        }
-        return try T(from: ValueDecoder(value: v, codingPath: path, reads: reads))
+        return try scalar(T.self, v, { path }, reads)
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
@@ -232,11 +241,17 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     var isAtEnd: Bool { currentIndex >= items.count }
 
     mutating func next() throws -> (JSONValue, [any CodingKey]) {
+        let (value, index) = try nextValue()
+        return (value, codingPath + [IndexKey(index)])
+    }
+
+    /// The next element and its index, without building its coding path.
+    mutating func nextValue() throws -> (JSONValue, Int) {
         guard !isAtEnd else {
             throw DecodingError.valueNotFound(JSONValue.self, .init(codingPath: codingPath + [IndexKey(currentIndex)], debugDescription: "no more elements"))
         }
         defer { currentIndex += 1 }
-        return (items[currentIndex], codingPath + [IndexKey(currentIndex)])
+        return (items[currentIndex], currentIndex)
     }
 
     mutating func decodeNil() throws -> Bool {
@@ -246,8 +261,8 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
     }
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let (v, path) = try next()
-        return try scalar(T.self, v, path, reads)
+        let (v, index) = try nextValue()
+        return try scalar(T.self, v, { codingPath + [IndexKey(index)] }, reads)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
@@ -273,5 +288,5 @@ private struct SingleContainer: SingleValueDecodingContainer {
 
     func decodeNil() -> Bool { value == .null }
 
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try scalar(T.self, value, codingPath, reads) }
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try scalar(T.self, value, { codingPath }, reads) }
 }

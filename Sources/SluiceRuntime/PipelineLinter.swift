@@ -124,10 +124,13 @@ struct LintRun {
         let queue: QueueSpec
         let errorPolicy: ErrorPolicy
         let secrets: [String]
+        /// The configuration's top-level expression fields, parsed when the configuration was validated.
+        let expressions: [(field: String, expression: SluiceExpressions.Expression)]
 
         init(index: Int, pointer: JSONPointer, id: String, kind: String?, descriptor: StageDescriptor?, from: [String],
              fromPointers: [JSONPointer], config: JSONValue, configPointer: JSONPointer, configValid: Bool,
-             repairedConfig: JSONValue?, queue: QueueSpec, errorPolicy: ErrorPolicy, secrets: [String]) {
+             repairedConfig: JSONValue?, queue: QueueSpec, errorPolicy: ErrorPolicy, secrets: [String],
+             expressions: [(field: String, expression: SluiceExpressions.Expression)]) {
             self.index = index
             self.pointer = pointer
             self.id = id
@@ -142,6 +145,7 @@ struct LintRun {
             self.queue = queue
             self.errorPolicy = errorPolicy
             self.secrets = secrets
+            self.expressions = expressions
         }
     }
 
@@ -256,7 +260,7 @@ struct LintRun {
                     ok = false
                 }
             }
-            if Set(d.from).count != d.from.count {
+            if d.from.count > 1, Set(d.from).count != d.from.count {
                 report(.invalidValue, d.pointer.appending("from"), "the same stage is listed twice in \"from\"", expected: "distinct stage ids")
             }
             if ok { edgesOK.insert(d.id) }
@@ -347,9 +351,10 @@ struct LintRun {
             if descriptor.role != .source,
                let declared = declaredOutputFields[d.from[0]] ?? (upstreamTypes[0] as? any Record.Type)?.declaredFields {
                 let names = declared.map(\.name)
-                checkExpressionFields(d, spec: descriptor.spec, known: names, upstream: d.from[0])
-                let known = Set(names)
-                for reference in configuration.inputFieldReferences() where !known.contains(reference.field) {
+                checkExpressionFields(d, known: names, upstream: d.from[0])
+                let references = configuration.inputFieldReferences()
+                let known = references.isEmpty ? [] : Set(names)
+                for reference in references where !known.contains(reference.field) {
                     let pointer = JSONPointer(tokens: d.configPointer.tokens + reference.pointer.tokens)
                     if let column = reference.column {
                         report(.expression, pointer,
@@ -407,12 +412,10 @@ struct LintRun {
         return name
     }
 
-    mutating func checkExpressionFields(_ d: Draft, spec: ConfigSpec, known: [String], upstream: String) {
-        for field in spec.fields {
-            guard field.type.isExpression, case .string(let text)? = d.config.objectValue?[field.name],
-                  let expression = try? Expression(parsing: text) else { continue }
+    mutating func checkExpressionFields(_ d: Draft, known: [String], upstream: String) {
+        for (field, expression) in d.expressions {
             for problem in expression.unknownFields(among: known) {
-                report(.expression, d.configPointer.appending(field.name),
+                report(.expression, d.configPointer.appending(field),
                        "\(problem.message) at column \(problem.column): \"\(upstream)\" emits \(fieldListing(known))",
                        expected: "a field of the input", hint: problem.hint)
             }
@@ -508,7 +511,7 @@ struct LintRun {
         var idOK = false
         switch o["id"] {
         case .string(let s)?:
-            if !s.isEmpty && s.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) && s.first != "-" {
+            if Self.isValidID(s) {
                 id = s
                 idOK = true
             } else {
@@ -560,11 +563,16 @@ struct LintRun {
         var configValid = false
         var repaired: JSONValue?
         var secrets: [String] = []
+        var expressions: [(field: String, expression: SluiceExpressions.Expression)] = []
         if let descriptor {
             let before = diagnostics.count
+            let configPointer = p.appending("config")
             var validator = ConfigValidator(substituted: substituted, unresolved: unresolved)
-            config = validator.validate(o["config"], spec: descriptor.spec, at: p.appending("config"))
+            config = validator.validate(o["config"], spec: descriptor.spec, at: configPointer)
             diagnostics += validator.diagnostics
+            for (pointer, expression) in validator.expressions where pointer.tokens.count == configPointer.tokens.count + 1 {
+                expressions.append((pointer.tokens[configPointer.tokens.count], expression))
+            }
             let hasUnresolved = unresolved.contains(where: { $0.tokens.starts(with: p.tokens) })
             configValid = diagnostics.count == before && !hasUnresolved
             if !configValid, !hasUnresolved { repaired = Self.repair(config, spec: descriptor.spec, problems: validator.diagnostics, at: p.appending("config")) }
@@ -573,7 +581,20 @@ struct LintRun {
         guard idOK else { return nil }
         return Draft(index: i, pointer: p, id: id, kind: kind, descriptor: descriptor, from: from, fromPointers: fromPointers,
                      config: config, configPointer: p.appending("config"), configValid: configValid, repairedConfig: repaired,
-                     queue: queue, errorPolicy: policy, secrets: secrets)
+                     queue: queue, errorPolicy: policy, secrets: secrets, expressions: expressions)
+    }
+
+    /// A stage id: letters, digits, `_` and `-`, not starting with `-` (ASCII checked without the
+    /// Unicode tables).
+    static func isValidID(_ s: String) -> Bool {
+        guard let first = s.utf8.first, first != UInt8(ascii: "-") else { return false }
+        return s.utf8.allSatisfy { b in
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "_"), UInt8(ascii: "-"): true
+            default: false
+            }
+        } || s.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
     }
 
     /// `config` with every top-level field that has a problem set to its default (unknown fields

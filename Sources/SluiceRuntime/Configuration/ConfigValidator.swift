@@ -11,6 +11,8 @@ public struct ConfigValidator {
     public let substituted: Set<JSONPointer>
     /// Pointers whose `${…}` could not be resolved (already reported); their values are not checked.
     public let unresolved: Set<JSONPointer>
+    /// The expressions checked so far, parsed, so the linter's later checks need not parse them again.
+    private(set) var expressions: [(pointer: JSONPointer, expression: SluiceExpressions.Expression)] = []
 
     /// Creates a validator.
     public init(substituted: Set<JSONPointer> = [], unresolved: Set<JSONPointer> = []) {
@@ -80,11 +82,14 @@ public struct ConfigValidator {
     }
 
     /// Checks one value; returns it, converted where a substituted string stands for a number or boolean.
-    mutating func check(_ value: JSONValue, type: ConfigType, at path: JSONPointer, secret: Bool) -> JSONValue {
+    ///
+    /// The pointer is built only when it is needed — for a problem, a nested object, or a file with
+    /// substitutions — so the elements of a big array are checked without a pointer each.
+    mutating func check(_ value: JSONValue, type: ConfigType, at path: @autoclosure () -> JSONPointer, secret: Bool) -> JSONValue {
         var value = value
-        if unresolved.contains(path) { return value }
+        if !unresolved.isEmpty, unresolved.contains(path()) { return value }
         // A string that came from ${…} may stand for a number or a boolean.
-        if case .string(let s) = value, substituted.contains(path) {
+        if case .string(let s) = value, !substituted.isEmpty, substituted.contains(path()) {
             switch type.kind {
             case .integer, .number:
                 if let d = Double(s.trimmingASCIIWhitespace()) { value = .number(d) }
@@ -97,61 +102,61 @@ public struct ConfigValidator {
         case .any:
             return value
         case .string:
-            guard case .string = value else { wrongType(value, type, at: path, secret: secret); return value }
+            guard case .string = value else { wrongType(value, type, at: path(), secret: secret); return value }
         case .expression:
-            guard case .string(let s) = value else { wrongType(value, type, at: path, secret: secret); return value }
+            guard case .string(let s) = value else { wrongType(value, type, at: path(), secret: secret); return value }
             do {
-                _ = try Expression(parsing: s)
+                expressions.append((path(), try Expression(parsing: s)))
             } catch {
-                diagnostics.append(Diagnostic(.expression, at: path, "invalid expression \"\(s)\": \(error.message) at column \(error.column)", hint: error.hint))
+                diagnostics.append(Diagnostic(.expression, at: path(), "invalid expression \"\(s)\": \(error.message) at column \(error.column)", hint: error.hint))
             }
         case .boolean:
-            guard case .bool = value else { wrongType(value, type, at: path, secret: secret); return value }
+            guard case .bool = value else { wrongType(value, type, at: path(), secret: secret); return value }
         case .integer(let range):
             guard let i = value.integerValue else {
                 // A whole number too large to be exact is out of range, not of the wrong type.
                 if case .number(let n) = value, n == n.rounded() {
                     let expected = range == nil ? "an integer of at most \(Int64(ConfigValidator.largestExactInteger)) in magnitude" : type.expectation
-                    diagnostics.append(Diagnostic(.invalidValue, at: path, "value \(compactNumber(n)) is out of range", expected: expected))
+                    diagnostics.append(Diagnostic(.invalidValue, at: path(), "value \(compactNumber(n)) is out of range", expected: expected))
                     return value
                 }
-                wrongType(value, type, at: path, secret: secret)
+                wrongType(value, type, at: path(), secret: secret)
                 return value
             }
             if let range, !range.contains(i) {
-                diagnostics.append(Diagnostic(.invalidValue, at: path, "value \(i) is out of range", expected: type.expectation))
+                diagnostics.append(Diagnostic(.invalidValue, at: path(), "value \(i) is out of range", expected: type.expectation))
             }
         case .number(let range):
-            guard let n = value.numberValue else { wrongType(value, type, at: path, secret: secret); return value }
+            guard let n = value.numberValue else { wrongType(value, type, at: path(), secret: secret); return value }
             if let range, !range.contains(n) {
-                diagnostics.append(Diagnostic(.invalidValue, at: path, "value \(value.jsonText) is out of range", expected: type.expectation))
+                diagnostics.append(Diagnostic(.invalidValue, at: path(), "value \(value.jsonText) is out of range", expected: type.expectation))
             }
         case .duration:
             switch value {
             case .number(let n) where n >= 0: break
             case .string(let s) where DurationText.parse(s) != nil: break
             case .string(let s):
-                diagnostics.append(Diagnostic(.invalidValue, at: path, "invalid duration \"\(s)\"", expected: type.expectation))
+                diagnostics.append(Diagnostic(.invalidValue, at: path(), "invalid duration \"\(s)\"", expected: type.expectation))
             default:
-                wrongType(value, type, at: path, secret: secret)
+                wrongType(value, type, at: path(), secret: secret)
             }
         case .enumeration(let allowed):
-            guard case .string(let s) = value else { wrongType(value, type, at: path, secret: secret); return value }
+            guard case .string(let s) = value else { wrongType(value, type, at: path(), secret: secret); return value }
             if !allowed.contains(s) {
                 diagnostics.append(
-                    Diagnostic(.invalidValue, at: path, "invalid value \(secret ? "(redacted)" : "\"\(s)\"")",
+                    Diagnostic(.invalidValue, at: path(), "invalid value \(secret ? "(redacted)" : "\"\(s)\"")",
                                expected: type.expectation, hint: secret ? nil : didYouMean(s, in: allowed)))
             }
         case .array(let element, let minCount):
-            guard case .array(let items) = value else { wrongType(value, type, at: path, secret: secret); return value }
+            guard case .array(let items) = value else { wrongType(value, type, at: path(), secret: secret); return value }
             if items.count < minCount {
-                diagnostics.append(Diagnostic(.invalidValue, at: path, "the array is empty", expected: type.expectation))
+                diagnostics.append(Diagnostic(.invalidValue, at: path(), "the array is empty", expected: type.expectation))
             }
             // Rebuilt only if an element changed (a substituted string read as a number): a big array
             // is checked in place, not copied.
             var changed: [JSONValue]?
             for (i, item) in items.enumerated() {
-                let converted = check(item, type: element, at: path.appending(i), secret: secret)
+                let converted = check(item, type: element, at: path().appending(i), secret: secret)
                 if changed != nil {
                     changed![i] = converted
                 } else if !converted.isSameValue(as: item) {
@@ -161,18 +166,18 @@ public struct ConfigValidator {
             }
             return changed.map { .array($0) } ?? value
         case .object(let spec):
-            guard case .object(let o) = value else { wrongType(value, type, at: path, secret: secret); return value }
-            return .object(validateObject(o, spec: spec, at: path))
+            guard case .object(let o) = value else { wrongType(value, type, at: path(), secret: secret); return value }
+            return .object(validateObject(o, spec: spec, at: path()))
         case .map(let valueType):
-            guard case .object(let o) = value else { wrongType(value, type, at: path, secret: secret); return value }
-            return .object(JSONObject(o.entries.map { ($0.key, check($0.value, type: valueType, at: path.appending($0.key), secret: secret)) }))
+            guard case .object(let o) = value else { wrongType(value, type, at: path(), secret: secret); return value }
+            return .object(JSONObject(o.entries.map { ($0.key, check($0.value, type: valueType, at: path().appending($0.key), secret: secret)) }))
         case .oneOf(let types):
             // The first branch that accepts the value wins; if none does, a branch of the value's own
             // kind says why (`speed: 0` is out of the number range, not of the wrong type).
             var closest: [Diagnostic]?
             for t in types {
                 var probe = ConfigValidator(substituted: substituted, unresolved: unresolved)
-                let converted = probe.check(value, type: t, at: path, secret: secret)
+                let converted = probe.check(value, type: t, at: path(), secret: secret)
                 if probe.diagnostics.isEmpty { return converted }
                 if closest == nil, !probe.diagnostics.contains(where: { $0.code == .wrongType }) { closest = probe.diagnostics }
             }
@@ -183,11 +188,11 @@ public struct ConfigValidator {
                     return d
                 }
             } else {
-                wrongType(value, type, at: path, secret: secret)
+                wrongType(value, type, at: path(), secret: secret)
             }
         case .custom(_, let expected, _, let isValid):
             if !isValid(value) {
-                diagnostics.append(Diagnostic(.invalidValue, at: path, "invalid value: got \(show(value, secret: secret))", expected: expected))
+                diagnostics.append(Diagnostic(.invalidValue, at: path(), "invalid value: got \(show(value, secret: secret))", expected: expected))
             }
         }
         return value
