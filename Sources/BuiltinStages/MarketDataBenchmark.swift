@@ -63,7 +63,7 @@ public enum MarketDataBenchmark {
           {"id": "sink", "kind": "null", "from": "decode"}
         ]}
         """
-        let plan = try PipelineLinter(registry: registry, environment: [:]).plan(text: text, file: "bench:e2e")
+        let plan = try PipelinePlanner(registry: registry, environment: [:]).plan(text: text, file: "bench:e2e")
         var logger = Logger(label: "sluice.bench")
         logger.logLevel = .warning
         let pipeline = Pipeline(plan: plan, logger: logger)

@@ -45,7 +45,7 @@ func printDiagnostics(_ failure: ValidationFailure) {
 /// Loads a plan or exits with status 2 after printing every problem.
 func loadPlan(_ path: String) throws -> PipelinePlan {
     do {
-        return try PipelineLinter(registry: Sluice.registry).plan(file: path)
+        return try PipelinePlanner(registry: Sluice.registry).plan(file: path)
     } catch {
         printDiagnostics(error)
         throw ExitCode(ExitStatus.invalidInput)

@@ -19,12 +19,17 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Print each valid pipeline's effective configuration (defaults filled in, secrets redacted).")
     var print = false
 
+    @Flag(name: .customLong("no-plugins"), help: "Do not load the plugin libraries the files name (loading runs their code); their kinds are then unknown.")
+    var noPlugins = false
+
     func run() throws {
         var failed = false
         for file in files {
             do {
-                let plan = try PipelineLinter(registry: Sluice.registry).plan(file: file)
-                Swift.print("\(file): ok — \(plan.stages.count) stages: " + plan.stages.map(\.id).joined(separator: ", "))
+                var planner = PipelinePlanner(registry: Sluice.registry)
+                planner.loadsPlugins = !noPlugins
+                let plan = try planner.plan(file: file)
+                Swift.print("\(file): ok — \(plan.stages.count) stages: " + Self.listing(plan.stages.map(\.id)))
                 if print {
                     for s in plan.stages {
                         Swift.print("  \(s.id) (\(s.kind)): \(s.displayConfiguration.jsonText)")
@@ -36,5 +41,11 @@ struct ValidateCommand: ParsableCommand {
             }
         }
         if failed { throw ExitCode(ExitStatus.invalidInput) }
+    }
+
+    /// Stage ids for the summary line: all of them when few, else the first twenty and how many more.
+    static func listing(_ ids: [String]) -> String {
+        guard ids.count > 20 else { return ids.joined(separator: ", ") }
+        return ids.prefix(20).joined(separator: ", ") + ", … (\(ids.count - 20) more)"
     }
 }

@@ -55,7 +55,7 @@ public enum PipelineBenchmark {
     /// Runs `scenario` once with `events` events.
     public static func run(_ scenario: Scenario, events: Int, registry: StageRegistry) async throws -> Result {
         let text = scenario.pipeline.replacingAll("COUNT", with: String(events))
-        let plan = try PipelineLinter(registry: registry, environment: [:]).plan(text: text, file: "bench:\(scenario.name)")
+        let plan = try PipelinePlanner(registry: registry, environment: [:]).plan(text: text, file: "bench:\(scenario.name)")
         var logger = Logger(label: "sluice.bench")
         logger.logLevel = .warning
         let report = try await Pipeline(plan: plan, logger: logger).run()

@@ -24,10 +24,10 @@ public enum PipelineSchema {
                 ("description", obj([("type", "string")])),
                 ("from", stringOrList),
                 ("config", obj([("type", "object")])),
-                ("queue", LintRun.queueSpec.jsonSchema(description: "The stage's input queue.")),
+                ("queue", PipelineFileModel.queueSpec.jsonSchema(description: "The stage's input queue.")),
                 ("on_error", obj([("oneOf", .array([
                     obj([("enum", .array(["fail", "skip", "restart"]))]),
-                    LintRun.OnError.spec.jsonSchema(description: "Error policy with restart options."),
+                    PipelineFileModel.OnError.spec.jsonSchema(description: "Error policy with restart options."),
                 ]))])),
             ])),
             ("allOf", .array(conditionals)),

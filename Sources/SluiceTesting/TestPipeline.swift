@@ -35,7 +35,7 @@ public struct TestPipeline: Sendable {
 
     /// Validates the pipeline.
     public func plan() throws(ValidationFailure) -> PipelinePlan {
-        try PipelineLinter(registry: registry, environment: environment).plan(text: text, file: "test.json")
+        try PipelinePlanner(registry: registry, environment: environment).plan(text: text, file: "test.json")
     }
 
     /// Runs the pipeline to completion and returns the report and the collected records.

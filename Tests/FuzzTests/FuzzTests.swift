@@ -108,7 +108,7 @@ struct FuzzTests {
 
     // MARK: Pipeline files
 
-    static let linter = PipelineLinter(registry: .all, environment: ["X": "1"])
+    static let linter = PipelinePlanner(registry: .all, environment: ["X": "1"])
 
     /// Lints `bytes`; a rejection must say where and what.
     static func lint(_ bytes: [UInt8]) -> ValidationFailure? {

@@ -88,6 +88,10 @@ struct PluginLibraryTests {
 
         let validated = try await SluiceProcess.run(["validate", "shout.json"], in: dir)
         #expect(validated.status == 0 && validated.stdout.contains("ok"))
+
+        // Without loading plugins (no plugin code runs), the kind the plugin registers is unknown.
+        let unloaded = try await SluiceProcess.run(["validate", "--no-plugins", "shout.json"], in: dir)
+        #expect(unloaded.status == 2 && unloaded.stderr.contains(#"/stages/1/kind: unknown stage kind "shout""#), "\(unloaded.stderr)")
     }
 
     @Test("a plugin built against another build of the core is refused before it is called, with how to rebuild")

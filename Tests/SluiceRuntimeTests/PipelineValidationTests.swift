@@ -27,7 +27,7 @@ struct PipelineValidationTests {
         let expected = try String(contentsOfFile: path.replacingOccurrences(of: ".json", with: ".expected"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
         do {
-            _ = try PipelineLinter(registry: .all, environment: [:]).plan(file: path)
+            _ = try PipelinePlanner(registry: .all, environment: [:]).plan(file: path)
             Issue.record("\(name) was accepted")
         } catch {
             let got = error.diagnostics.map { d -> String in
@@ -51,7 +51,7 @@ struct PipelineValidationTests {
     func examplePipeline(name: String) throws {
         let path = Self.repositoryRoot.appendingPathComponent("pipelines").appendingPathComponent(name).path
         // The real-account examples read their credentials from the environment; any value validates.
-        let plan = try PipelineLinter(registry: .all, environment: ["DXLINK_TOKEN": "validation-only", "TASTYTRADE_CLIENT_SECRET": "validation-only", "TASTYTRADE_REFRESH_TOKEN": "validation-only"]).plan(file: path)
+        let plan = try PipelinePlanner(registry: .all, environment: ["DXLINK_TOKEN": "validation-only", "TASTYTRADE_CLIENT_SECRET": "validation-only", "TASTYTRADE_REFRESH_TOKEN": "validation-only"]).plan(file: path)
         #expect(!plan.stages.isEmpty)
     }
 
@@ -68,7 +68,7 @@ struct PipelineValidationTests {
               {"id": "out", "kind": "null", "from": "gen"}
             ]}
             """#
-        let plan = try PipelineLinter(registry: .standard, environment: ["N": "12", "SYM": "SPY"]).plan(text: text)
+        let plan = try PipelinePlanner(registry: .standard, environment: ["N": "12", "SYM": "SPY"]).plan(text: text)
         let config = try #require(plan.stage("gen")?.configuration as? GenerateStage.Configuration)
         #expect(config.count == 12)
         #expect(config.seed == 9)
@@ -77,7 +77,7 @@ struct PipelineValidationTests {
 
     @Test("defaults are filled in and shown in the effective configuration")
     func defaults() throws {
-        let plan = try PipelineLinter(registry: .standard, environment: [:]).plan(text: #"""
+        let plan = try PipelinePlanner(registry: .standard, environment: [:]).plan(text: #"""
             {"stages": [{"id": "gen", "kind": "generate"}, {"id": "out", "kind": "jsonl", "from": "gen"}]}
             """#)
         let out = try #require(plan.stage("out"))
@@ -113,7 +113,7 @@ struct PipelineValidationTests {
             ]}
             """#
         do {
-            _ = try PipelineLinter(registry: registry, environment: [:]).plan(text: bad)
+            _ = try PipelinePlanner(registry: registry, environment: [:]).plan(text: bad)
             Issue.record("accepted")
         } catch {
             let text = error.description
@@ -127,7 +127,7 @@ struct PipelineValidationTests {
               {"id": "out", "kind": "null", "from": "src"}
             ]}
             """#
-        let plan = try PipelineLinter(registry: registry, environment: ["TOKEN": "tok-123456"]).plan(text: good)
+        let plan = try PipelinePlanner(registry: registry, environment: ["TOKEN": "tok-123456"]).plan(text: good)
         #expect(plan.stage("src")?.displayConfiguration.jsonText.contains("tok-123456") == false)
         #expect(plan.secrets == ["tok-123456"])
         #expect(SecretRedactor(secrets: plan.secrets).redact("auth failed for tok-123456") == "auth failed for ***")

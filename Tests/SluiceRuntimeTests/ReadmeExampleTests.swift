@@ -106,7 +106,7 @@ struct ReadmeExampleTests {
         var registry = StageRegistry.standard
         registry.register(MidPrice.self, origin: "my-stages")
         #expect(throws: ValidationFailure.self) {
-            _ = try PipelineLinter(registry: registry, environment: [:]).plan(text: #"""
+            _ = try PipelinePlanner(registry: registry, environment: [:]).plan(text: #"""
                 {"stages": [
                   {"id": "ticks", "kind": "generate"},
                   {"id": "slim", "kind": "select", "from": "ticks", "config": {"keep": ["bid", "ask"]}},
