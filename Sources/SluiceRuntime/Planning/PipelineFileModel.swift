@@ -6,8 +6,6 @@ import SluiceExpressions
 struct StageDraft {
     /// The position in the file's `stages` array.
     let index: Int
-    /// `/stages/N`.
-    let pointer: JSONPointer
     /// The id, or `nil` when it is missing or invalid (already reported): such a stage takes no part
     /// in the graph.
     let id: String?
@@ -15,13 +13,13 @@ struct StageDraft {
     let kind: String?
     /// Whether the stage has no `kind` member at all.
     let kindIsMissing: Bool
-    /// Upstream ids, and where each is written.
+    /// Upstream ids.
     let from: [String]
-    let fromPointers: [JSONPointer]
+    /// How `from` is written: `nil` for a single string, else the position in the array of each id
+    /// (they differ only where an element that is not a string was skipped).
+    let fromPositions: FromPositions
     /// The `config` member as written (after substitution), or `nil`.
     let rawConfig: JSONValue?
-    /// `/stages/N/config`.
-    let configPointer: JSONPointer
     let queue: QueueSpec
     let errorPolicy: ErrorPolicy
 
@@ -44,6 +42,36 @@ struct StageDraft {
 
     /// The id for messages: the stage's own, or `#N`.
     var displayID: String { id ?? "#\(index)" }
+
+    // Pointers are computed when a message needs one, not stored: a file of 200 000 stages would hold
+    // a million of them.
+
+    /// `/stages/N`.
+    var pointer: JSONPointer { JSONPointer(tokens: ["stages", String(index)]) }
+    /// `/stages/N/config`.
+    var configPointer: JSONPointer { JSONPointer(tokens: ["stages", String(index), "config"]) }
+
+    /// Where `from[j]` is written.
+    func fromPointer(_ j: Int) -> JSONPointer {
+        switch fromPositions {
+        case .single: return pointer.appending("from")
+        case .list: return pointer.appending("from").appending(j)
+        case .sparse(let positions): return pointer.appending("from").appending(positions[j])
+        }
+    }
+
+    /// Where each of `from` is written.
+    var fromPointers: [JSONPointer] { from.indices.map(fromPointer) }
+
+    /// How `from` was written.
+    enum FromPositions {
+        /// One string (or absent).
+        case single
+        /// A list of strings: `from[j]` is element `j`.
+        case list
+        /// A list with elements that are not strings (reported): `from[j]` is element `positions[j]`.
+        case sparse([Int])
+    }
 }
 
 /// Phase 2: the top level of a pipeline file and one ``StageDraft`` per stage. Needs no registry: what
@@ -133,29 +161,30 @@ struct PipelineFileModel {
             kindIsMissing = true
         }
         var from: [String] = []
-        var fromPointers: [JSONPointer] = []
+        var fromPositions = StageDraft.FromPositions.single
         switch o["from"] {
         case nil: break
         case .string(let s)?:
             from = [s]
-            fromPointers = [p.appending("from")]
         case .array(let a)?:
+            var positions: [Int] = []
             for (j, e) in a.enumerated() {
                 if case .string(let s) = e {
                     from.append(s)
-                    fromPointers.append(p.appending("from").appending(j))
+                    positions.append(j)
                 } else {
                     problems.report(.wrongType, p.appending("from").appending(j), "wrong type: got \(e.kindName)", expected: "a stage id string")
                 }
             }
             if a.isEmpty { problems.report(.invalidValue, p.appending("from"), "\"from\" is empty", expected: "a stage id or a non-empty list of them") }
+            fromPositions = positions.count == a.count ? .list : .sparse(positions)
         case let v?:
             problems.report(.wrongType, p.appending("from"), "wrong type: got \(v.kindName)", expected: "a stage id or a list of stage ids")
         }
         let queue = readQueue(o["queue"], at: p.appending("queue"), substituted: substituted, problems: &problems)
         let policy = readErrorPolicy(o["on_error"], at: p.appending("on_error"), problems: &problems)
-        return StageDraft(index: i, pointer: p, id: id, kind: kind, kindIsMissing: kindIsMissing, from: from, fromPointers: fromPointers,
-                          rawConfig: o["config"], configPointer: p.appending("config"), queue: queue, errorPolicy: policy)
+        return StageDraft(index: i, id: id, kind: kind, kindIsMissing: kindIsMissing, from: from, fromPositions: fromPositions,
+                          rawConfig: o["config"], queue: queue, errorPolicy: policy)
     }
 
     /// A stage id: letters, digits, `_` and `-`, not starting with `-` (ASCII checked without the

@@ -92,7 +92,9 @@ public struct PipelinePlanner: Sendable {
 
         // 6. Typing, then outputs nobody reads.
         var typing = PipelineTyping(drafts: drafts, graph: graph)
+        drafts = []  // typing holds the only copy, and releases what it no longer needs as it goes
         let stages = typing.plan(problems: &problems)
+        drafts = typing.drafts
         graph.reportUnusedOutputs(of: drafts, problems: &problems)
 
         // 7. Secrets.

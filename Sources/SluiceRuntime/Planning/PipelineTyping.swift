@@ -7,7 +7,9 @@ import SluiceExpressions
 /// whose inputs failed is skipped (its problem is upstream); a stage with configuration problems is
 /// checked further as repaired, so one pass reports everything.
 struct PipelineTyping {
-    let drafts: [StageDraft]
+    /// The drafts; what only typing needs (checked configurations, parsed expressions) is released as
+    /// each stage is planned, so a big file does not hold it twice.
+    private(set) var drafts: [StageDraft]
     let graph: StageGraph
     /// Per node: the type it emits, once typed.
     private var outputTypes: [Any.Type?]
@@ -34,6 +36,10 @@ struct PipelineTyping {
                 emittedKinds[n] = SluiceRuntime.emittedKinds(of: stage.stageType, stage.configuration)
                 stages.append(stage)
             }
+            let i = graph.nodes[n]
+            drafts[i].expressions = []
+            drafts[i].config = .null
+            drafts[i].repairedConfig = nil
         }
         return stages
     }
@@ -52,20 +58,20 @@ struct PipelineTyping {
         if descriptor.role != .source {
             let first = upstreamTypes[0]
             if let k = upstreamTypes.firstIndex(where: { ObjectIdentifier($0) != ObjectIdentifier(first) }) {
-                problems.report(.portMismatch, d.fromPointers[k],
+                problems.report(.portMismatch, d.fromPointer(k),
                                 "stage \"\(id)\" merges different types: \"\(d.from[0])\" emits \(typeName(first)), \"\(d.from[k])\" emits \(typeName(upstreamTypes[k]))",
                                 expected: "every input of a stage to emit the same type")
                 return nil
             }
             if let generic = stageType as? any RecordGenericStage.Type {
                 guard let recordType = first as? any Record.Type else {
-                    problems.report(.portMismatch, d.fromPointers[0], "stage \"\(id)\" (\(descriptor.kind)) takes records, but \"\(d.from[0])\" emits \(typeName(first)), which is not a record",
+                    problems.report(.portMismatch, d.fromPointer(0), "stage \"\(id)\" (\(descriptor.kind)) takes records, but \"\(d.from[0])\" emits \(typeName(first)), which is not a record",
                                     expected: "an upstream stage that emits records")
                     return nil
                 }
                 stageType = specialize(generic, forRecord: recordType)
             } else if ObjectIdentifier(inputType(of: stageType)) != ObjectIdentifier(first) {
-                problems.report(.portMismatch, d.fromPointers[0],
+                problems.report(.portMismatch, d.fromPointer(0),
                                 "stage \"\(id)\" (\(descriptor.kind)) takes \(typeName(inputType(of: stageType))), but \"\(d.from[0])\" (\(drafts[graph.nodes[upstream[0]]].kind ?? "?")) emits \(typeName(first))",
                                 expected: "an upstream stage that emits \(typeName(inputType(of: stageType)))")
                 return nil

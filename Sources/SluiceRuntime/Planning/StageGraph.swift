@@ -56,21 +56,20 @@ struct StageGraph {
                 ok = false
             }
             for (j, up) in d.from.enumerated() {
-                let p = d.fromPointers[j]
                 if up == id {
-                    problems.report(.selfFrom, p, "stage \"\(id)\" cannot take input from itself", expected: "the id of another stage")
+                    problems.report(.selfFrom, d.fromPointer(j), "stage \"\(id)\" cannot take input from itself", expected: "the id of another stage")
                     ok = false
                 } else if let u = node[up] {
                     upstream[n].append(u)
                     consumers[u].append(n)
                     let upstreamDraft = drafts[nodes[u]]
                     if upstreamDraft.descriptor?.role == .sink {
-                        problems.report(.portMismatch, p, "stage \"\(up)\" is a sink (\(upstreamDraft.kind ?? "?")) and has no output", expected: "the id of a source or transform")
+                        problems.report(.portMismatch, d.fromPointer(j), "stage \"\(up)\" is a sink (\(upstreamDraft.kind ?? "?")) and has no output", expected: "the id of a source or transform")
                         ok = false
                     }
                 } else {
                     let others = nodes.map { drafts[$0].displayID }.filter { $0 != id }
-                    problems.report(.danglingFrom, p, "no stage has the id \"\(up)\"",
+                    problems.report(.danglingFrom, d.fromPointer(j), "no stage has the id \"\(up)\"",
                                     expected: others.isEmpty ? "the id of another stage (this file has no other)" : "one of " + others.map { "\"\($0)\"" }.joined(separator: ", "),
                                     hint: didYouMean(up, in: others))
                     ok = false
