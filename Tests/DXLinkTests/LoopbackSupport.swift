@@ -9,7 +9,7 @@ import Synchronization
 func simulatorConfiguration() -> SimulatorConfiguration {
     var c = SimulatorConfiguration()
     c.token = "secret-token"
-    c.rate = 2000
+    c.rate = 500
     return c
 }
 

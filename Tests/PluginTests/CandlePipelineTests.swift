@@ -43,7 +43,7 @@ struct CandlePipelineTests {
         let db = "\(dir)/bars.sqlite"
         var simulator = SimulatorConfiguration()
         simulator.token = "t"
-        simulator.rate = 20_000
+        simulator.rate = 1000
         try await DXLinkSimulator.withRunning(simulator) { sim in
             let text = """
             {"name": "bars", "stages": [

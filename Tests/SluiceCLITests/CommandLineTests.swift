@@ -73,13 +73,13 @@ struct CommandLineTests {
         let dir = try temporaryDirectory()
         try write(#"""
             {"stages": [
-              {"id": "gen", "kind": "generate", "config": {"rate": 50000}},
+              {"id": "gen", "kind": "generate", "config": {"rate": 5000}},
               {"id": "out", "kind": "jsonl", "from": "gen", "config": {"path": "ticks.jsonl"}}
             ]}
             """#, to: dir.appendingPathComponent("p.json"))
         let process = try SluiceProcess(["run", "p.json", "--report", "report.json"], directory: dir)
         let file = dir.appendingPathComponent("ticks.jsonl")
-        try await waitUntil("records in the file") { lines(of: file).count >= 1000 }
+        try await waitUntil("records in the file") { lineCount(of: file, atLeast: 1000) }
         process.signal(SIGTERM)
         let out = await process.wait()
         #expect(out.status == 0)

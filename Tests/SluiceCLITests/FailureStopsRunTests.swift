@@ -52,7 +52,7 @@ struct FailureStopsRunTests {
             ]}
             """#) { _, dir in
             let file = dir.appendingPathComponent("ticks.jsonl")
-            try await waitUntil("records in the file") { lines(of: file).count >= 100 }
+            try await waitUntil("records in the file") { lineCount(of: file, atLeast: 100) }
             let chattr = try exitStatus(of: "chattr", ["+i", file.path])
             #expect(chattr == 0, "chattr +i (e2fsprogs) must work on the temporary directory's file system")
         }

@@ -98,6 +98,19 @@ func write(_ text: String, to url: URL) throws {
     try text.write(to: url, atomically: true, encoding: .utf8)
 }
 
+/// Whether the file at `url` has at least `count` lines; reads only as far as it needs to, so polling a
+/// file that grows fast stays cheap.
+func lineCount(of url: URL, atLeast count: Int) -> Bool {
+    guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+    defer { try? handle.close() }
+    var seen = 0
+    while seen < count, let chunk = try? handle.read(upToCount: 65_536), !chunk.isEmpty {
+        seen += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+    }
+    return seen >= count
+}
+
+/// The lines of the file at `url` (none if it cannot be read).
 func lines(of url: URL) -> [Substring] {
     ((try? String(contentsOf: url, encoding: .utf8)) ?? "").split(separator: "\n")
 }

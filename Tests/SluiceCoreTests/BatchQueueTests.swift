@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceTesting
 import Testing
 
 /// Each policy is exercised with a consumer that does not read ("stalled") while a producer sends far more
@@ -176,7 +177,7 @@ struct BatchQueueTests {
         let q = BatchQueue<Int>(capacity: 2, policy: .block)
         let task = Task { try await q.send(Array(0..<5)) }
         // Wait (without timing) until the producer has queued what fits.
-        while q.statistics.enqueued < 2 { await Task.yield() }
+        try #require(await eventually(within: .seconds(120)) { q.statistics.enqueued >= 2 })
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         let s = q.statistics

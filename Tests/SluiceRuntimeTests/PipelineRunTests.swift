@@ -222,7 +222,7 @@ struct PipelineRunTests {
               {"id": "out", "kind": "collect", "from": "slow"}
             ]}
             """#).run { pipeline in
-            while (pipeline.report().stage("out")?.eventsIn ?? 0) < 1000 { await Task.yield() }
+            try #require(await eventually(within: .seconds(120)) { (pipeline.report().stage("out")?.eventsIn ?? 0) >= 1000 })
             pipeline.requestShutdown()
         }
         let emitted = try #require(result.report.stage("gen")?.eventsOut)

@@ -106,10 +106,10 @@ struct RunEndingTests {
         async let run = p.run()
         if policy == "block" {
             // The producer fills the queue, then waits: backpressure.
-            while (p.report().stage("stuck")?.queueDepth ?? 0) < 64 { await Task.yield() }
+            try #require(await eventually(within: .seconds(120)) { (p.report().stage("stuck")?.queueDepth ?? 0) >= 64 })
         } else {
             // The producer never waits: it sends everything, and the queue keeps at most 64.
-            while (p.report().stage("gen")?.eventsOut ?? 0) < 200000 { await Task.yield() }
+            try #require(await eventually(within: .seconds(120)) { (p.report().stage("gen")?.eventsOut ?? 0) >= 200000 })
         }
         p.requestShutdown()
         let report = try await run
@@ -138,7 +138,7 @@ struct RunEndingTests {
             ]}
             """#)
         let task = Task { try await p.run() }
-        while (p.report().stage("stuck")?.queueDepth ?? 0) < 32 { await Task.yield() }
+        try #require(await eventually(within: .seconds(120)) { (p.report().stage("stuck")?.queueDepth ?? 0) >= 32 })
         task.cancel()
         let report = try await task.value
         #expect(report.outcome == .cancelled)
@@ -161,7 +161,7 @@ struct RunEndingTests {
         try await CollectStore.$current.withValue(store) {
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
-                while (p.report().stage("out")?.eventsIn ?? 0) < 1000 { await Task.yield() }
+                try #require(await eventually(within: .seconds(120)) { (p.report().stage("out")?.eventsIn ?? 0) >= 1000 })
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
@@ -183,7 +183,7 @@ struct RunEndingTests {
         let (service, group) = serviceGroup(p, drainDeadline: .milliseconds(50))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            while (p.report().stage("stuck")?.queueDepth ?? 0) < 16 { await Task.yield() }
+            try #require(await eventually(within: .seconds(120)) { (p.report().stage("stuck")?.queueDepth ?? 0) >= 16 })
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

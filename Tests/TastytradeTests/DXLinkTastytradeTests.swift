@@ -30,7 +30,7 @@ struct DXLinkTastytradeTests {
     func quoteTokenRenewal() async throws {
         var simulator = SimulatorConfiguration()
         simulator.token = "quote-token-2"
-        simulator.rate = 5000
+        simulator.rate = 500
         try await DXLinkSimulator.withRunning(simulator) { sim in
             let fake = FakeTastytrade()
             let issued = ModeBox(mode: 0)
@@ -53,7 +53,7 @@ struct DXLinkTastytradeTests {
     func tokenServiceOutage() async throws {
         var simulator = SimulatorConfiguration()
         simulator.token = "quote-token"
-        simulator.rate = 5000
+        simulator.rate = 500
         try await DXLinkSimulator.withRunning(simulator) { sim in
             let fake = FakeTastytrade()
             try await LoopbackHTTPServer.withRunning(respond: { r, n in
@@ -109,7 +109,7 @@ struct MetricsPipelineTests {
     func screener() async throws {
         var simulator = SimulatorConfiguration()
         simulator.token = "quote-token-1"
-        simulator.rate = 5000
+        simulator.rate = 500
         try await DXLinkSimulator.withRunning(simulator) { sim in
             let fake = FakeTastytrade()
             try await LoopbackHTTPServer.withRunning(respond: { r, n in
