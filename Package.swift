@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SluiceTesting", targets: ["SluiceTesting"]),
         .library(name: "MarketData", targets: ["MarketData"]),
         .library(name: "DXLink", targets: ["DXLink"]),
+        .library(name: "DXLinkSimulator", targets: ["DXLinkSimulator"]),
         .library(name: "Tastytrade", targets: ["Tastytrade"]),
         .library(name: "BuiltinStages", targets: ["BuiltinStages"]),
         .library(name: "Candles", targets: ["Candles"]),
@@ -40,8 +41,13 @@ let package = Package(
     ],
     targets: [
         .target(
+            name: "SluiceJSON",
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "SluiceCore",
             dependencies: [
+                "SluiceJSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
@@ -76,9 +82,19 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "WSClient", package: "swift-websocket"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "DXLinkSimulator",
+            dependencies: [
+                "SluiceCore", "MarketData", "DXLink",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -96,7 +112,7 @@ let package = Package(
         .target(
             name: "BuiltinStages",
             dependencies: [
-                "SluiceCore", "SluiceRuntime", "MarketData", "DXLink", "Tastytrade",
+                "SluiceCore", "SluiceRuntime", "MarketData", "DXLink", "DXLinkSimulator", "Tastytrade",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -150,7 +166,7 @@ let package = Package(
         .target(
             name: "SluiceCLI",
             dependencies: [
-                "SluiceCore", "SluiceRuntime", "BuiltinStages", "DXLink", "Tastytrade",
+                "SluiceCore", "SluiceRuntime", "BuiltinStages", "DXLink", "DXLinkSimulator", "Tastytrade",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -183,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DXLinkTests",
-            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "BuiltinStages", "FaultProxy",
+            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "DXLinkSimulator", "BuiltinStages", "FaultProxy",
                            .product(name: "MetricsTestKit", package: "swift-metrics")],
             swiftSettings: strictSettings
         ),
@@ -210,14 +226,14 @@ let package = Package(
             name: "PluginTests",
             dependencies: [
                 "SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "BuiltinStages",
-                "Candles", "CSVSink", "SQLiteSink", "Alerting", "SluiceStages", "HTTPTestServer", "DXLink",
+                "Candles", "CSVSink", "SQLiteSink", "Alerting", "SluiceStages", "HTTPTestServer", "DXLink", "DXLinkSimulator",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "TastytradeTests",
-            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "Tastytrade", "BuiltinStages", "MarketData", "DXLink", "HTTPTestServer"],
+            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "Tastytrade", "BuiltinStages", "MarketData", "DXLink", "DXLinkSimulator", "HTTPTestServer"],
             swiftSettings: strictSettings
         ),
         .testTarget(

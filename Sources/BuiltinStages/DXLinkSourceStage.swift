@@ -1,4 +1,5 @@
 public import DXLink
+import DXLinkSimulator
 import Logging
 import MarketData
 public import SluiceCore

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DXLink
+import DXLinkSimulator
 import Foundation
 import UnixSignals
 

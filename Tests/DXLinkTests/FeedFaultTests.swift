@@ -1,5 +1,6 @@
 import BuiltinStages
 import DXLink
+import DXLinkSimulator
 import FaultProxy
 import MarketData
 import SluiceCore

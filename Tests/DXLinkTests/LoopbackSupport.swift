@@ -1,4 +1,5 @@
 import DXLink
+import DXLinkSimulator
 import Logging
 import MarketData
 import SluiceCore

@@ -1,4 +1,5 @@
 import DXLink
+import DXLinkSimulator
 import MarketData
 import SluiceCore
 import SluiceTesting

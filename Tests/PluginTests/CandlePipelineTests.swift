@@ -1,5 +1,6 @@
 import Candles
 import DXLink
+import DXLinkSimulator
 import Foundation
 import GRDB
 import MarketData

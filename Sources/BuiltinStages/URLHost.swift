@@ -1,7 +1,7 @@
 /// The host of a `scheme://host[:port][/path]` URL, for validation messages without Foundation.
-public enum URLHost {
+enum URLHost {
     /// The host of `url` (without user info or port), or `nil` when the URL has no scheme or no host.
-    public static func of(_ url: String) -> String? {
+    static func of(_ url: String) -> String? {
         let bytes = Array(url.utf8)
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0,
               bytes.count >= colon + 3, bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/") else { return nil }

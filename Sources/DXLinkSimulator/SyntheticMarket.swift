@@ -1,3 +1,4 @@
+import DXLink
 import MarketData
 import SluiceCore
 

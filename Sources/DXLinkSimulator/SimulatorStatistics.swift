@@ -1,3 +1,4 @@
+public import DXLink
 import Synchronization
 
 /// What the simulator has done, for tests and the `simulate` command's summary.

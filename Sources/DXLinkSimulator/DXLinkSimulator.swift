@@ -1,3 +1,4 @@
+import DXLink
 import NIOCore
 public import SluiceCore
 import NIOHTTP1
