@@ -15,9 +15,10 @@ public enum BuiltinStages: SluicePlugin {
 }
 
 extension StageRegistry {
-    /// The standard generic stages plus the built-in market-data stages: what `sluice` runs with.
-    public static var builtin: StageRegistry {
-        var r = StageRegistry.standard
+    /// The generic stages plus the built-in market-data stages (``BuiltinStages``), without the plugin
+    /// modules; `StageRegistry.all` (SluiceStages), what `sluice` runs with, adds those.
+    public static var marketData: StageRegistry {
+        var r = StageRegistry.generic
         r.register(plugin: BuiltinStages.self)
         return r
     }

@@ -240,7 +240,7 @@ struct StageScaffold {
 
             @Test("the stage runs in a pipeline beside the standard stages")
             func inPipeline() async throws {
-                var registry = StageRegistry.standard
+                var registry = StageRegistry.generic
                 registry.register(plugin: \(typeName)Plugin.self)
                 registry.register(CollectSink<FieldRecord>.self)
                 let run = try await TestPipeline(\"\"\"

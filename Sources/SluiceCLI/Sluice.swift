@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 public import SluiceCore
 import SluiceRuntime
-import Synchronization
 
 /// The `sluice` command: validate, run and inspect market-data pipelines.
 struct Sluice: AsyncParsableCommand {
@@ -19,8 +18,9 @@ struct Sluice: AsyncParsableCommand {
         subcommands: [RunCommand.self, ValidateCommand.self, StagesCommand.self, SchemaCommand.self, GraphCommand.self, SimulateCommand.self, MetricsCommand.self, BenchCommand.self, NewStageCommand.self, BuildPluginCommand.self]
     )
 
-    /// The stage kinds this executable knows (set by ``SluiceCommandLine/main(registry:)``).
-    static var registry: StageRegistry { SluiceCommandLine.registry.withLock { $0 } }
+    /// The stage kinds the running command knows: bound by ``SluiceCommandLine/main(registry:)`` for the
+    /// command's run (a task local, so it is scoped to that run and inherited by its child tasks).
+    @TaskLocal static var registry = StageRegistry()
 }
 
 /// Exit codes of the executable.
@@ -65,18 +65,17 @@ func loadPlan(_ path: String) throws -> PipelinePlan {
 /// await SluiceCommandLine.main(registry: registry)
 /// ```
 public enum SluiceCommandLine {
-    static let registry = Mutex(StageRegistry())
-
     /// Parses the process's arguments, runs the command with `registry`, and exits with its status
     /// (0 success, 1 runtime failure, 2 invalid input).
     public static func main(registry: StageRegistry) async -> Never {
-        Self.registry.withLock { $0 = registry }
         do {
             var command = try Sluice.parseAsRoot()
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
+            try await Sluice.$registry.withValue(registry) {
+                if var asyncCommand = command as? any AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
             }
             exit(ExitStatus.success)
         } catch let code as ExitCode {

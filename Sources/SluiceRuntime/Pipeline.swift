@@ -66,7 +66,7 @@ public struct PipelineFailure: Error, Sendable, CustomStringConvertible {
 /// A running pipeline: one task per stage, joined by bounded queues.
 ///
 /// ```swift
-/// let plan = try PipelinePlanner(registry: .standard).plan(file: "pipelines/demo.json")
+/// let plan = try PipelinePlanner(registry: .generic).plan(file: "pipelines/demo.json")
 /// let pipeline = Pipeline(plan: plan, logger: logger)
 /// let report = try await pipeline.run()
 /// ```

@@ -15,7 +15,7 @@ extension StageRegistry {
     /// registry.register(plugin: MyStages.self)
     /// ```
     public static var all: StageRegistry {
-        var r = StageRegistry.builtin
+        var r = StageRegistry.marketData
         r.register(plugin: CandlesPlugin.self)
         r.register(plugin: CSVSinkPlugin.self)
         r.register(plugin: SQLiteSinkPlugin.self)

@@ -25,7 +25,7 @@ public struct TestPipeline: Sendable {
     public var environment: [String: String]
 
     /// Creates a test pipeline.
-    public init(_ text: String, registry: StageRegistry = .standard, environment: [String: String] = [:]) {
+    public init(_ text: String, registry: StageRegistry = .generic, environment: [String: String] = [:]) {
         self.text = text
         var r = registry
         r.register(CollectSink<FieldRecord>.self, origin: "SluiceTesting")

@@ -39,7 +39,7 @@ struct StagePipelineTests {
           {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
           {"id": "out", "kind": "collect", "from": "decode"}
         ]}
-        """, registry: .builtin)
+        """, registry: .marketData)
         // A live source runs until shutdown: stop once the simulator's events and the 1m history are in.
         let liveRun = try await live.run { pipeline in
             _ = try await eventually(within: .seconds(120)) {
@@ -56,7 +56,7 @@ struct StagePipelineTests {
           {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
           {"id": "out", "kind": "collect", "from": "decode"}
         ]}
-        """, registry: .builtin)
+        """, registry: .marketData)
         let replayed = lines(try await replay.run().records("out"))
         #expect(replayed.count == liveEvents.count)
         let firstDifference = zip(replayed, liveEvents).enumerated().first { $0.element.0 != $0.element.1 }?.offset
@@ -86,7 +86,7 @@ struct StagePipelineTests {
           {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
           {"id": "out", "kind": "collect", "from": "decode"}
         ]}
-        """, registry: .builtin).run()
+        """, registry: .marketData).run()
         #expect(run.rows("out").map { $0["symbol"] } == [.string("AAPL"), .string("MSFT")])
         #expect(run.report.stages.first { $0.id == "feed" }?.skipped == 2)
     }
@@ -99,7 +99,7 @@ struct StagePipelineTests {
           {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
           {"id": "out", "kind": "null", "from": "decode"}
         ]}
-        """, registry: .builtin)
+        """, registry: .marketData)
         let error = #expect(throws: ValidationFailure.self) { try bad.plan() }
         let messages = error?.diagnostics.map(\.description).joined(separator: "\n") ?? ""
         #expect(messages.contains("/stages/0/config/url"))

@@ -7,7 +7,7 @@ import Testing
 @Suite("exec stage: programs in any language over JSON lines")
 struct ExecStageTests {
     var registry: StageRegistry {
-        var r = StageRegistry.standard
+        var r = StageRegistry.generic
         r.register(CollectSink<FieldRecord>.self)
         return r
     }

@@ -8,7 +8,7 @@ import Testing
 struct PipelineMetricsTests {
     @Test("per-stage and per-edge counters and gauges are published through swift-metrics")
     func published() async throws {
-        let plan = try PipelinePlanner(registry: .standard, environment: [:]).plan(text: #"""
+        let plan = try PipelinePlanner(registry: .generic, environment: [:]).plan(text: #"""
             {"name": "m", "stages": [
               {"id": "gen", "kind": "generate", "config": {"count": 5000, "symbols": ["A", "B"]}},
               {"id": "keep", "kind": "filter", "from": "gen", "config": {"expression": "symbol == \"A\""}},

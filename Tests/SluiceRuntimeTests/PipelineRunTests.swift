@@ -75,7 +75,7 @@ let faultyFailures = Mutex<[String: Int]>([:])
 @Suite("Running pipelines")
 struct PipelineRunTests {
     var registry: StageRegistry {
-        var r = StageRegistry.standard
+        var r = StageRegistry.generic
         r.register(Faulty<FieldRecord>.self, origin: "tests")
         return r
     }

@@ -68,7 +68,7 @@ struct PipelineValidationTests {
               {"id": "out", "kind": "null", "from": "gen"}
             ]}
             """#
-        let plan = try PipelinePlanner(registry: .standard, environment: ["N": "12", "SYM": "SPY"]).plan(text: text)
+        let plan = try PipelinePlanner(registry: .generic, environment: ["N": "12", "SYM": "SPY"]).plan(text: text)
         let config = try #require(plan.stage("gen")?.configuration as? GenerateStage.Configuration)
         #expect(config.count == 12)
         #expect(config.seed == 9)
@@ -77,7 +77,7 @@ struct PipelineValidationTests {
 
     @Test("defaults are filled in and shown in the effective configuration")
     func defaults() throws {
-        let plan = try PipelinePlanner(registry: .standard, environment: [:]).plan(text: #"""
+        let plan = try PipelinePlanner(registry: .generic, environment: [:]).plan(text: #"""
             {"stages": [{"id": "gen", "kind": "generate"}, {"id": "out", "kind": "jsonl", "from": "gen"}]}
             """#)
         let out = try #require(plan.stage("out"))
@@ -104,7 +104,7 @@ struct PipelineValidationTests {
 
     @Test("secret values never appear in diagnostics or the effective configuration")
     func secrets() throws {
-        var registry = StageRegistry.standard
+        var registry = StageRegistry.generic
         registry.register(SecretStage.self)
         let bad = #"""
             {"stages": [

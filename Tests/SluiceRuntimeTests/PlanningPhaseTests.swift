@@ -11,7 +11,7 @@ struct PlanningPhaseTests {
         var problems: [Diagnostic] = []
         let model = PipelineFileModel.read(document.root, substituted: [], problems: &problems)
         var drafts = try #require(model.stages)
-        let phase = StageConfigurationPhase(registry: .standard, substituted: [], unresolved: [])
+        let phase = StageConfigurationPhase(registry: .generic, substituted: [], unresolved: [])
         for i in drafts.indices { phase.configure(&drafts[i], problems: &problems) }
         return (drafts, problems)
     }

@@ -87,7 +87,7 @@ struct ReadmeExampleTests {
 
     @Test("the example stage in a pipeline, registered beside the standard stages")
     func pipeline() async throws {
-        var registry = StageRegistry.standard
+        var registry = StageRegistry.generic
         registry.register(MidPrice.self, origin: "my-stages")
         let result = try await TestPipeline(#"""
             {"stages": [
@@ -103,7 +103,7 @@ struct ReadmeExampleTests {
 
     @Test("a kind's input type is checked against its upstream when the pipeline is validated")
     func typeCheck() throws {
-        var registry = StageRegistry.standard
+        var registry = StageRegistry.generic
         registry.register(MidPrice.self, origin: "my-stages")
         #expect(throws: ValidationFailure.self) {
             _ = try PipelinePlanner(registry: registry, environment: [:]).plan(text: #"""

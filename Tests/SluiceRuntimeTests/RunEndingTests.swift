@@ -43,7 +43,7 @@ struct Stall<Element: Record>: RecordGenericStage {
 @Suite("How a run ends")
 struct RunEndingTests {
     var registry: StageRegistry {
-        var r = StageRegistry.standard
+        var r = StageRegistry.generic
         r.register(Faulty<FieldRecord>.self, origin: "tests")
         r.register(Stall<FieldRecord>.self, origin: "tests")
         return r

@@ -21,7 +21,7 @@ func quotesThroughTastytrade(_ server: LoopbackHTTPServer) -> TestPipeline {
       {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
       {"id": "out", "kind": "collect", "from": "decode"}
     ]}
-    """, registry: { var r = StageRegistry.builtin; r.register(CollectSink<FieldRecord>.self); return r }(),
+    """, registry: { var r = StageRegistry.marketData; r.register(CollectSink<FieldRecord>.self); return r }(),
        environment: ["SECRET": secret, "REFRESH": refreshToken])
 }
 
@@ -87,7 +87,7 @@ struct DXLinkTastytradeTests {
               {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
               {"id": "out", "kind": "collect", "from": "decode"}
             ]}
-            """, registry: { var r = StageRegistry.builtin; r.register(CollectSink<FieldRecord>.self); return r }()).run()
+            """, registry: { var r = StageRegistry.marketData; r.register(CollectSink<FieldRecord>.self); return r }()).run()
             #expect(run.report.stage("feed")?.errors == 0)
             #expect(run.rows("out").last?["state"] == .string("closed"))
             #expect(server.requests.contains { $0.uri == "/api-quote-tokens" }, "the fetch was under way")
@@ -121,7 +121,7 @@ struct MetricsPipelineTests {
                     return .init(body: #"{"data":{"items":[{"symbol":"AAPL","implied-volatility-index-rank":"0.82","implied-volatility-percentile":"0.9"},{"symbol":"MSFT","implied-volatility-index-rank":"0.2"}]}}"#)
                 }
             }) { server in
-                var registry = StageRegistry.builtin
+                var registry = StageRegistry.marketData
                 registry.register(CollectSink<FieldRecord>.self)
                 let run = try await TestPipeline("""
                 {"name": "screen", "stages": [

@@ -192,7 +192,7 @@ final class ModeBox: Sendable {
 struct MarketMetricsValidationTests {
     @Test("metric columns are known downstream at validate time: a misspelt one is reported with a suggestion")
     func fieldsDownstream() throws {
-        var registry = StageRegistry.builtin
+        var registry = StageRegistry.marketData
         registry.register(CollectSink<FieldRecord>.self)
         let text = """
         {"name": "v", "stages": [

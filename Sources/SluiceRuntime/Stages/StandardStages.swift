@@ -18,8 +18,10 @@ public enum StandardStages: SluicePlugin {
 }
 
 extension StageRegistry {
-    /// A registry with the standard stages.
-    public static var standard: StageRegistry {
+    /// The generic stages alone (``StandardStages``): `generate`, `filter`, `select`, `pass`, `jsonl`,
+    /// `log`, `null` and `exec`. ``StageRegistry/marketData`` adds the market-data stages, and
+    /// `StageRegistry.all` (SluiceStages) every plugin too — that one is what `sluice` runs with.
+    public static var generic: StageRegistry {
         var r = StageRegistry()
         r.register(plugin: StandardStages.self)
         return r
