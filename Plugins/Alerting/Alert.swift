@@ -37,6 +37,7 @@ public struct Alert: Record, Hashable {
 
     public var schema: RecordSchema { Self.recordSchema }
     public static var declaredFields: [Column]? { recordSchema.columns }
+    public static var recordSchemas: [RecordSchema]? { [recordSchema] }
     public static var eventKinds: [String]? { ["Alert"] }
 
     public func value(at index: Int) -> FieldValue {

@@ -96,6 +96,7 @@ public struct Bar: Record, Hashable {
 
     public var schema: RecordSchema { Self.recordSchema }
     public static var declaredFields: [Column]? { recordSchema.columns }
+    public static var recordSchemas: [RecordSchema]? { [recordSchema] }
     public static var eventKinds: [String]? { ["Bar"] }
 
     public func value(at index: Int) -> FieldValue {

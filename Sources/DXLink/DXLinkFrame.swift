@@ -33,6 +33,7 @@ public struct DXLinkFrame: Record, Sendable {
 
     public var schema: RecordSchema { Self.frameSchema }
     public static var declaredFields: [Column]? { frameSchema.columns }
+    public static var recordSchemas: [RecordSchema]? { [frameSchema] }
 
     public func value(at index: Int) -> FieldValue {
         switch (index, content) {

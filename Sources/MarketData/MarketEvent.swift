@@ -125,4 +125,6 @@ public enum MarketEvent: Record, Hashable {
     }
 
     public static var eventKinds: [String]? { MarketEventType.allCases.map(\.rawValue) + [FeedStatus.eventType] }
+
+    public static var recordSchemas: [RecordSchema]? { MarketEventType.allCases.map { $0.payloadType.recordSchema } + [FeedStatus.schema] }
 }

@@ -17,8 +17,11 @@ struct GraphCommand: ParsableCommand {
     @Option(help: "Output format: mermaid or dot.")
     var format: Format = .mermaid
 
+    @Flag(name: .customLong("allow-unset"), help: "Give an unset ${NAME} without a default the placeholder \"unset-NAME\" instead of failing (the graph needs no secrets).")
+    var allowUnset = false
+
     func run() throws {
-        let plan = try loadPlan(file)
+        let plan = try loadPlan(file, allowingUnsetVariables: allowUnset)
         switch format {
         case .mermaid: print(PipelineGraph.mermaid(plan), terminator: "")
         case .dot: print(PipelineGraph.dot(plan), terminator: "")

@@ -42,10 +42,13 @@ func printDiagnostics(_ failure: ValidationFailure) {
     printError("\(n) problem\(n == 1 ? "" : "s") found")
 }
 
-/// Loads a plan or exits with status 2 after printing every problem.
-func loadPlan(_ path: String) throws -> PipelinePlan {
+/// Loads a plan or exits with status 2 after printing every problem. `allowingUnsetVariables`: see
+/// ``PipelinePlanner/allowsUnsetVariables`` (never for a plan that runs).
+func loadPlan(_ path: String, allowingUnsetVariables: Bool = false) throws -> PipelinePlan {
     do {
-        return try PipelinePlanner(registry: Sluice.registry).plan(file: path)
+        var planner = PipelinePlanner(registry: Sluice.registry)
+        planner.allowsUnsetVariables = allowingUnsetVariables
+        return try planner.plan(file: path)
     } catch {
         printDiagnostics(error)
         throw ExitCode(ExitStatus.invalidInput)

@@ -22,12 +22,16 @@ struct ValidateCommand: ParsableCommand {
     @Flag(name: .customLong("no-plugins"), help: "Do not load the plugin libraries the files name (loading runs their code); their kinds are then unknown.")
     var noPlugins = false
 
+    @Flag(name: .customLong("allow-unset"), help: "Give an unset ${NAME} without a default the placeholder \"unset-NAME\" instead of failing: for checking files whose secrets are not available (a repository's CI). Secret fields stay redacted.")
+    var allowUnset = false
+
     func run() throws {
         var failed = false
         for file in files {
             do {
                 var planner = PipelinePlanner(registry: Sluice.registry)
                 planner.loadsPlugins = !noPlugins
+                planner.allowsUnsetVariables = allowUnset
                 let plan = try planner.plan(file: file)
                 Swift.print("\(file): ok — \(plan.stages.count) stages: " + Self.listing(plan.stages.map(\.id)))
                 if print {

@@ -89,11 +89,16 @@ public protocol Record: Sendable {
     /// The event kinds (e.g. `Quote`, `Trade`) values of this type may be, for checking that two stages
     /// fit; `nil` when the type is not a sum of event kinds.
     static var eventKinds: [String]? { get }
+
+    /// The shapes values of this type take — each a record type name (the table or file name sinks use)
+    /// with its columns — for documentation (`sluice stages KIND`); `nil` when only known at run time.
+    static var recordSchemas: [RecordSchema]? { get }
 }
 
 extension Record {
     public static var declaredFields: [Column]? { nil }
     public static var eventKinds: [String]? { nil }
+    public static var recordSchemas: [RecordSchema]? { nil }
 
     /// The record's own time: its `time` column, else its `start` column (candles), when set (non-zero).
     public var recordTime: Timestamp? {

@@ -18,6 +18,9 @@ public struct StageDescriptor: Sendable {
     public var outputDescription: String?
     /// Whether the stage is specialized for its upstream's record type.
     public var isGeneric: Bool
+    /// The record shapes the output takes (see ``Record/recordSchemas``); `nil` for sinks, generic
+    /// transforms and outputs known only at run time.
+    public var outputSchemas: [RecordSchema]?
 }
 
 /// A plugin module's entry point: it registers its stage kinds.
@@ -60,7 +63,8 @@ public struct StageRegistry: Sendable {
             kind: kind, summary: S.summary, role: role, spec: S.Configuration.spec, origin: origin, stageType: S.self,
             inputDescription: role == .source ? nil : (generic ? "any record" : typeName(S.Input.self)),
             outputDescription: role == .sink ? nil : (generic && S.Output.self == S.Input.self ? "same as input" : typeName(S.Output.self)),
-            isGeneric: generic
+            isGeneric: generic,
+            outputSchemas: role == .sink || (generic && S.Output.self == S.Input.self) ? nil : (S.Output.self as? any Record.Type)?.recordSchemas
         )
         return true
     }

@@ -9,9 +9,16 @@ public import SluiceCore
 public struct EnvironmentSubstitution: Sendable {
     /// The variables to read.
     public var environment: [String: String]
+    /// Whether an unset variable without a default becomes the placeholder `unset-NAME` instead of a
+    /// problem: for checking a file (`validate --allow-unset`, `graph --allow-unset`) where its secrets
+    /// are not available, such as a repository's CI. Never for running one.
+    public var placeholdersForUnset: Bool
 
     /// Creates a substitution over `environment`.
-    public init(environment: [String: String]) { self.environment = environment }
+    public init(environment: [String: String], placeholdersForUnset: Bool = false) {
+        self.environment = environment
+        self.placeholdersForUnset = placeholdersForUnset
+    }
 
     /// The result: the new tree, where substitutions happened, and problems (unset variables).
     public struct Result: Sendable {
@@ -112,6 +119,8 @@ public struct EnvironmentSubstitution: Sendable {
                 out += v
             } else if let fallback {
                 out += fallback
+            } else if placeholdersForUnset {
+                out += "unset-" + name
             } else {
                 result.diagnostics.append(
                     Diagnostic(.environment, at: pointer, "environment variable \(name) is not set",

@@ -8,9 +8,15 @@ public enum PipelineSchema {
         let kinds = registry.kinds
         var conditionals: [JSONValue] = []
         for d in registry.descriptors {
+            var then: [(String, JSONValue)] = [("properties", obj([("config", d.spec.jsonSchema(description: d.summary))]))]
+            // A kind with required fields cannot do without its `config`.
+            if d.spec.fields.contains(where: \.isRequired) { then.append(("required", .array(["config"]))) }
             conditionals.append(obj([
-                ("if", obj([("properties", obj([("kind", obj([("const", .string(d.kind))]))]))])),
-                ("then", obj([("properties", obj([("config", d.spec.jsonSchema(description: d.summary))]))])),
+                ("if", obj([
+                    ("properties", obj([("kind", obj([("const", .string(d.kind))]))])),
+                    ("required", .array(["kind"])),
+                ])),
+                ("then", obj(then)),
             ]))
         }
         let stringOrList = obj([("oneOf", .array([obj([("type", "string")]), obj([("type", "array"), ("items", obj([("type", "string")])), ("minItems", .number(1))])]))])
@@ -39,8 +45,11 @@ public enum PipelineSchema {
             ("required", .array(["stages"])),
             ("additionalProperties", .bool(false)),
             ("properties", obj([
+                ("$schema", obj([("type", "string"), ("description", "The JSON Schema this file follows (for editors; Sluice ignores it).")])),
                 ("name", obj([("type", "string")])),
                 ("description", obj([("type", "string")])),
+                ("plugins", obj([("type", "array"), ("items", obj([("type", "string")])),
+                                 ("description", "Stage libraries to load (paths relative to this file), built with `sluice build-plugin`.")])),
                 ("stages", obj([("type", "array"), ("minItems", .number(1)), ("items", stage)])),
             ])),
         ])

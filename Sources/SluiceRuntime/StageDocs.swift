@@ -15,27 +15,52 @@ public enum StageDocs {
         }.joined(separator: "\n") + "\n\nRun `sluice stages KIND` for a kind's configuration fields.\n"
     }
 
-    /// The full docs of one kind: summary, ports and every configuration field.
+    /// The full docs of one kind: summary, ports (with the output's record types and columns, where
+    /// they are known) and every configuration field, nested objects' fields indented under theirs.
     public static func detail(_ d: StageDescriptor) -> String {
         var out = "\(d.kind) (\(d.role.rawValue), \(d.origin))\n  \(d.summary)\n\n"
         out += "  input:  \(d.inputDescription ?? "none (source)")\n"
-        out += "  output: \(d.outputDescription ?? "none (sink)")\n\n"
+        out += "  output: \(d.outputDescription ?? "none (sink)")\n"
+        if let schemas = d.outputSchemas {
+            out += "    records (type — the table or file name sinks use — and columns):\n"
+            for schema in schemas {
+                out += "      \(schema.recordType): " + schema.columns.map { "\($0.name) \($0.type)" }.joined(separator: ", ") + "\n"
+            }
+        }
+        out += "\n"
         if d.spec.fields.isEmpty {
             out += "  config: no fields\n"
             return out
         }
         out += "  config:\n"
-        let ordered = d.spec.fields.filter { !$0.isAdvanced } + d.spec.fields.filter(\.isAdvanced)
+        fields(of: d.spec, indent: "    ", into: &out)
+        return out
+    }
+
+    /// One entry per field (advanced ones last), with the fields of an object — or of an array's or a
+    /// map's objects — below it, indented.
+    static func fields(of spec: ConfigSpec, indent: String, into out: inout String) {
+        let ordered = spec.fields.filter { !$0.isAdvanced } + spec.fields.filter(\.isAdvanced)
         for f in ordered {
             var flags: [String] = []
             if f.isRequired { flags.append("required") }
             if f.isSecret { flags.append("secret") }
             if f.isAdvanced { flags.append("advanced") }
-            var line = "    \(f.name): \(f.type)"
+            var line = "\(indent)\(f.name): \(f.type)"
             if let dv = f.defaultValue { line += " = \(dv.jsonText)" }
             if !flags.isEmpty { line += "  [\(flags.joined(separator: ", "))]" }
-            out += line + "\n      \(f.doc)\n"
+            out += line + "\n\(indent)  \(f.doc)\n"
+            if let nested = nestedSpec(f.type) { fields(of: nested, indent: indent + "    ", into: &out) }
         }
-        return out
+    }
+
+    /// The spec of the objects a value of `type` holds, if it holds objects.
+    static func nestedSpec(_ type: ConfigType) -> ConfigSpec? {
+        switch type.kind {
+        case .object(let spec): return spec
+        case .array(let element, _), .map(let element): return nestedSpec(element)
+        case .oneOf(let types): return types.lazy.compactMap(nestedSpec).first
+        default: return nil
+        }
     }
 }

@@ -29,6 +29,45 @@ struct CommandLineTests {
         #expect(!bad.stderr.contains("Fatal error"))
     }
 
+    @Test("validate --allow-unset checks a file whose secrets are not set: placeholders instead of problems, secrets still redacted")
+    func allowUnset() async throws {
+        let dir = try temporaryDirectory()
+        try write(#"""
+            {"stages": [
+              {"id": "feed", "kind": "dxlink", "config": {"url": "wss://example.test/realtime", "token": "${FEED_TOKEN}", "symbols": ["${SYMBOL}"]}},
+              {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
+              {"id": "out", "kind": "null", "from": "decode"}
+            ]}
+            """#, to: dir.appendingPathComponent("p.json"))
+        let strict = try await SluiceProcess.run(["validate", "p.json"], in: dir)
+        #expect(strict.status == 2)
+        #expect(strict.stderr.contains("environment variable FEED_TOKEN is not set"))
+        let lenient = try await SluiceProcess.run(["validate", "--allow-unset", "--print", "p.json"], in: dir)
+        #expect(lenient.status == 0, "\(lenient.stderr)")
+        #expect(lenient.stdout.contains(#""token":"***""#), "a secret field is redacted, placeholder or not")
+        #expect(lenient.stdout.contains(#""symbols":["unset-SYMBOL"]"#))
+        let graph = try await SluiceProcess.run(["graph", "--allow-unset", "p.json"], in: dir)
+        #expect(graph.status == 0 && graph.stdout.contains("flowchart"))
+        let run = try await SluiceProcess.run(["run", "--allow-unset", "p.json"], in: dir)
+        #expect(run.status == 2, "a run never starts on placeholders")
+    }
+
+    @Test("stages KIND documents nested objects' fields and the output's record types with their columns")
+    func stageDocs() async throws {
+        let dir = try temporaryDirectory()
+        let decode = try await SluiceProcess.run(["stages", "dxlink_decode"], in: dir)
+        #expect(decode.status == 0)
+        #expect(decode.stdout.contains("      quote: event_type string, symbol string, event_time time"), "the table for quotes is `quote`")
+        #expect(decode.stdout.contains("bid_price double"))
+        #expect(decode.stdout.contains("      feed: event_type string, state string"))
+        let dxlink = try await SluiceProcess.run(["stages", "dxlink"], in: dir)
+        #expect(dxlink.stdout.contains("    candles: object"))
+        #expect(dxlink.stdout.contains("        periods: "), "the fields of `candles`, indented under it")
+        let alerts = try await SluiceProcess.run(["stages", "alerts"], in: dir)
+        #expect(alerts.stdout.contains("        crosses_above: number or string"), "the fields of each rule object")
+        #expect(alerts.stdout.contains("      alert: rule string, kind string, symbol string"))
+    }
+
     @Test("a missing file and a bad flag exit 2 with a clear message and no stack trace")
     func invalidInput() async throws {
         let dir = try temporaryDirectory()

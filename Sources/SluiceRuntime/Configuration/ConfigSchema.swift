@@ -22,8 +22,22 @@ extension ConfigSpec {
 }
 
 extension ConfigType {
-    /// A JSON Schema object for values of this type.
+    /// A JSON Schema object for values of this type. Wherever a value is not already a string, a string
+    /// holding a `${NAME}` or `${NAME:-default}` reference is allowed too: it is substituted, then
+    /// checked, when the file is loaded.
     public var jsonSchema: JSONValue {
+        switch kind {
+        case .string, .expression, .array, .object, .map, .any, .custom, .oneOf: return valueSchema
+        case .boolean, .integer, .number, .duration, .enumeration:
+            return obj([("anyOf", .array([valueSchema, Self.environmentReference]))])
+        }
+    }
+
+    /// A string that is, or holds, a `${NAME}` reference.
+    static let environmentReference = obj([("type", "string"), ("pattern", "\\$\\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\\}")])
+
+    /// The schema of the value itself.
+    private var valueSchema: JSONValue {
         switch kind {
         case .string: return obj([("type", "string")])
         case .expression: return obj([("type", "string"), ("format", "sluice-expression")])
@@ -37,7 +51,7 @@ extension ConfigType {
             if let r { o["minimum"] = .number(r.lowerBound); o["maximum"] = .number(r.upperBound) }
             return .object(o)
         case .duration:
-            return obj([("oneOf", .array([obj([("type", "string"), ("pattern", "^[0-9.]+(ns|us|ms|s|m|h|d)$")]), obj([("type", "number"), ("minimum", .number(0))])]))])
+            return obj([("oneOf", .array([obj([("type", "string"), ("pattern", "^\\s*[0-9.]+(ns|us|µs|ms|s|m|h|d)\\s*$")]), obj([("type", "number"), ("minimum", .number(0))])]))])
         case .enumeration(let v): return obj([("enum", .array(v.map(JSONValue.string)))])
         case .array(let e, let min): return obj([("type", "array"), ("items", e.jsonSchema), ("minItems", .number(Double(min)))])
         case .object(let spec): return spec.jsonSchema(description: "")

@@ -84,7 +84,9 @@ struct PipelineFileModel {
     /// The stages, or `nil` when there are none to check (no `stages`, not an array, or empty).
     var stages: [StageDraft]?
 
-    static let topLevelKeys = ["name", "description", "plugins", "stages"]
+    /// `$schema` binds the file to a JSON Schema in editors (VS Code, JetBrains); Sluice only checks it is
+    /// a string.
+    static let topLevelKeys = ["$schema", "name", "description", "plugins", "stages"]
     static let stageKeys = ["id", "kind", "from", "config", "queue", "on_error", "description"]
 
     static func read(_ root: JSONValue, substituted: Set<JSONPointer>, problems: inout [Diagnostic]) -> PipelineFileModel {
@@ -95,7 +97,10 @@ struct PipelineFileModel {
         }
         for key in object.keys where !topLevelKeys.contains(key) {
             problems.report(.unknownField, JSONPointer.root.appending(key), "unknown top-level field \"\(key)\"",
-                            expected: "one of \"name\", \"description\", \"plugins\", \"stages\"", hint: didYouMean(key, in: topLevelKeys))
+                            expected: "one of \"$schema\", \"name\", \"description\", \"plugins\", \"stages\"", hint: didYouMean(key, in: topLevelKeys))
+        }
+        if let schema = object["$schema"], schema.stringValue == nil {
+            problems.report(.wrongType, .root.appending("$schema"), "wrong type: got \(schema.kindName)", expected: "the URL or path of a JSON Schema, as a string")
         }
         if let n = object["name"] {
             if case .string(let s) = n { model.name = s } else { problems.report(.wrongType, .root.appending("name"), "wrong type: got \(n.kindName)", expected: "a string") }

@@ -29,12 +29,17 @@ public struct PipelinePlanner: Sendable {
     /// Whether the plugin libraries a file names are loaded (which runs their code). Without them, the
     /// kinds they register are unknown.
     public var loadsPlugins: Bool
+    /// Whether an unset `${NAME}` without a default becomes the placeholder `unset-NAME` rather than a
+    /// problem (see ``EnvironmentSubstitution/placeholdersForUnset``): for checking files whose secrets
+    /// are not at hand. A plan made this way is for inspection, never for running.
+    public var allowsUnsetVariables: Bool
 
     /// Creates a planner.
-    public init(registry: StageRegistry, environment: [String: String], loadsPlugins: Bool = true) {
+    public init(registry: StageRegistry, environment: [String: String], loadsPlugins: Bool = true, allowsUnsetVariables: Bool = false) {
         self.registry = registry
         self.environment = environment
         self.loadsPlugins = loadsPlugins
+        self.allowsUnsetVariables = allowsUnsetVariables
     }
 
     /// Creates a planner reading `${NAME}` from this process's environment.
@@ -70,7 +75,7 @@ public struct PipelinePlanner: Sendable {
             throw ValidationFailure([d])
         }
         var problems: [Diagnostic] = []
-        let substitution = EnvironmentSubstitution(environment: environment).apply(to: document.root)
+        let substitution = EnvironmentSubstitution(environment: environment, placeholdersForUnset: allowsUnsetVariables).apply(to: document.root)
         problems += substitution.diagnostics
 
         // 2. File model.

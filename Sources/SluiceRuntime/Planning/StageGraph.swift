@@ -52,7 +52,7 @@ struct StageGraph {
             if let role, role != .source, d.from.isEmpty {
                 let sources = nodes.map { drafts[$0] }.filter { $0.descriptor?.role == .source }.map { "\"\($0.displayID)\"" }
                 problems.report(.missingInput, d.pointer, "stage \"\(id)\" (\(d.kind ?? "?")) needs an input",
-                                expected: "\"from\": the id of an upstream stage", hint: "sources here: " + sources.joined(separator: ", "))
+                                expected: "\"from\": the id of an upstream stage", hint: sources.isEmpty ? "the file has no source stage yet" : "sources here: " + sources.joined(separator: ", "))
                 ok = false
             }
             for (j, up) in d.from.enumerated() {

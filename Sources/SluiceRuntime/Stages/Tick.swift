@@ -35,6 +35,7 @@ public struct Tick: Record, Hashable {
 
     public var schema: RecordSchema { Self.tickSchema }
     public static var declaredFields: [Column]? { tickSchema.columns }
+    public static var recordSchemas: [RecordSchema]? { [tickSchema] }
 
     public func value(at index: Int) -> FieldValue {
         switch index {
