@@ -115,7 +115,7 @@ public struct AlertsStage<Element: Record>: RecordGenericStage {
         do {
             _ = try AlertEngine(rules: configuration.rules)
         } catch {
-            throw StageError("invalid_rule", "\(error)")
+            throw StageError(.invalidRule, "\(error)", underlying: error)
         }
     }
 

@@ -91,7 +91,7 @@ public struct CSVSink<Element: Record>: RecordGenericStage {
         do {
             self.template = try PathTemplate(configuration.path)
         } catch {
-            throw StageError("invalid_path", error.description)
+            throw StageError(.invalidPath, error.description)
         }
         self.context = context
     }
@@ -277,7 +277,7 @@ struct CSVFiles {
             target = ext.isEmpty ? "\(stem).\(suffix)-\(n)" : "\(stem).\(suffix)-\(n).\(ext)"
         }
         guard Foundation.rename(path, target) == 0 else {
-            throw StageError("rotate_failed", "cannot rename \"\(path)\" to \"\(target)\": \(FileOutput.errnoText())")
+            throw StageError(.rotateFailed, "cannot rename \"\(path)\" to \"\(target)\": \(FileOutput.errnoText())")
         }
     }
 

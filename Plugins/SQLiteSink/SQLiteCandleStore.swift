@@ -28,7 +28,7 @@ enum SQLiteCandleStore {
                 return newest
             }
         } catch {
-            throw StageError("read_failed", "cannot read stored candles from table \"\(table)\": \(error)")
+            throw StageError(.readFailed, "cannot read stored candles from table \"\(table)\"", underlying: error)
         }
     }
 }

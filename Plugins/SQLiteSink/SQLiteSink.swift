@@ -88,7 +88,7 @@ public struct SQLiteSink<Element: SluiceCore.Record>: RecordGenericStage {
         do {
             database = try DatabaseQueue(path: configuration.path, configuration: config)
         } catch {
-            throw StageError("open_failed", "cannot open SQLite database \"\(configuration.path)\": \(Self.describe(error))")
+            throw StageError(.openFailed, "cannot open SQLite database \"\(configuration.path)\": \(Self.describe(error))")
         }
         let stored = try SQLiteCandleStore.newestCandles(in: database, table: configuration.tables["bar"] ?? "bar")
         for (series, start) in stored.sorted(by: { ($0.key.symbol, $0.key.period) < ($1.key.symbol, $1.key.period) }) {
@@ -121,7 +121,7 @@ public struct SQLiteSink<Element: SluiceCore.Record>: RecordGenericStage {
             let tables = try await database.write { db in try prepared.insert(rows, into: db) }
             writer.known.merge(tables) { a, _ in a }
         } catch {
-            throw StageError("write_failed", "cannot write \(rows.count) rows to \"\(configuration.path)\": \(Self.describe(error))")
+            throw StageError(.writeFailed, "cannot write \(rows.count) rows to \"\(configuration.path)\": \(Self.describe(error))")
         }
     }
 

@@ -307,7 +307,7 @@ public struct DXLinkSourceStage: Stage {
             do {
                 try await session.run(shutdown: stop) { frame in try await output.send(frame) }
             } catch let error as DXLinkError {
-                throw StageError(error.code.rawValue, error.message)
+                throw StageError(StageError.Code(error.code.rawValue), error.message, underlying: error)
             }
             group.cancelAll()
         }

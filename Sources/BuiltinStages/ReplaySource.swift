@@ -52,7 +52,7 @@ public struct ReplaySource: Stage {
     public func run(input: Inbound<Never>, output: Outbound<DXLinkFrame>) async throws {
         let path = configuration.path
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw StageError("open_failed", "cannot read the recording \"\(path)\"")
+            throw StageError(.openFailed, "cannot read the recording \"\(path)\"")
         }
         var layouts: [Int: FeedLayout] = [:]
         var batch: [DXLinkFrame] = []

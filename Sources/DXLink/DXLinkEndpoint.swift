@@ -54,14 +54,21 @@ public struct StaticTokenProvider: DXLinkTokenProvider {
 
 /// A DXLink failure with a stable code.
 public struct DXLinkError: Error, Sendable, CustomStringConvertible {
-    /// The kinds of failure.
-    public enum Code: String, Sendable {
+    /// A kind of failure: an extensible set (a struct, like ``StageError/Code``), so a new one is no
+    /// breaking change for code that switches over them.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The identifier (snake_case).
+        public var rawValue: String
+        /// A code with this identifier.
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
         /// The token was rejected and no new one can be had.
-        case unauthorized
+        public static let unauthorized = Code("unauthorized")
         /// The URL is not a WebSocket URL.
-        case invalidURL = "invalid_url"
+        public static let invalidURL = Code("invalid_url")
         /// Reconnect attempts are exhausted.
-        case reconnectsExhausted = "reconnects_exhausted"
+        public static let reconnectsExhausted = Code("reconnects_exhausted")
     }
 
     /// The code.

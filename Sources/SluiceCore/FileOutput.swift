@@ -14,7 +14,7 @@ public enum FileOutput {
     public static func open(_ path: String, append: Bool) throws -> Int32 {
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
         let fd = Glibc.open(path, flags, 0o644)
-        guard fd >= 0 else { throw StageError("open_failed", "cannot open \"\(path)\" for writing: \(errnoText())") }
+        guard fd >= 0 else { throw StageError(.openFailed, "cannot open \"\(path)\" for writing: \(errnoText())") }
         return fd
     }
 
@@ -27,7 +27,7 @@ public enum FileOutput {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw StageError("write_failed", "cannot write to \"\(path)\": \(errnoText())")
+                throw StageError(.writeFailed, "cannot write to \"\(path)\": \(errnoText())")
             }
             offset += n
         }
@@ -42,7 +42,7 @@ public enum FileOutput {
         for part in parts {
             prefix += part
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
-                throw StageError("mkdir_failed", "cannot create directory \"\(prefix)\" for \"\(path)\": \(errnoText())")
+                throw StageError(.mkdirFailed, "cannot create directory \"\(prefix)\" for \"\(path)\": \(errnoText())")
             }
             prefix += "/"
         }

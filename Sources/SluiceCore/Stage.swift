@@ -78,19 +78,52 @@ public enum StageRole: String, Sendable, CaseIterable {
     case sink
 }
 
-/// A failure inside a stage, with a stable code and the stage it happened in.
+/// A failure inside a stage, with a stable code, the stage it happened in and the error underneath.
 public struct StageError: Error, Sendable, CustomStringConvertible {
-    /// A stable identifier, e.g. `open_failed`.
-    public var code: String
+    /// A stable identifier for a kind of stage failure, e.g. `write_failed`. A struct, not an enum, so a
+    /// stage module adds its own (`StageError.Code("quota_exceeded")`) without a change here.
+    public struct Code: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
+        /// The identifier as written in logs and reports (snake_case).
+        public var rawValue: String
+
+        /// A code with this identifier.
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public init(stringLiteral value: String) { rawValue = value }
+        public var description: String { rawValue }
+
+        /// A file, socket or program could not be opened or started.
+        public static let openFailed = Code("open_failed")
+        /// A write failed (full disk, closed pipe, a file made read-only).
+        public static let writeFailed = Code("write_failed")
+        /// A read failed.
+        public static let readFailed = Code("read_failed")
+        /// An external program failed or exited early.
+        public static let execFailed = Code("exec_failed")
+        /// A directory could not be created.
+        public static let mkdirFailed = Code("mkdir_failed")
+        /// A file could not be rotated.
+        public static let rotateFailed = Code("rotate_failed")
+        /// A record could not be written as asked.
+        public static let recordFailed = Code("record_failed")
+        /// Something a test or a stage waited for did not happen in time.
+        public static let waitTimeout = Code("wait_timeout")
+        /// A rule is invalid.
+        public static let invalidRule = Code("invalid_rule")
+        /// A path is invalid.
+        public static let invalidPath = Code("invalid_path")
+    }
+
+    /// What kind of failure.
+    public var code: Code
     /// What went wrong.
     public var message: String
     /// The stage id, when the error names one (the runtime's ``PipelineFailure`` always does).
     public var stageID: String?
-    /// The underlying error, if any.
+    /// The underlying error, if any, kept as thrown.
     public var underlying: (any Error)?
 
     /// Creates a stage error.
-    public init(_ code: String, _ message: String, stageID: String? = nil, underlying: (any Error)? = nil) {
+    public init(_ code: Code, _ message: String, stageID: String? = nil, underlying: (any Error)? = nil) {
         self.code = code
         self.message = message
         self.stageID = stageID
@@ -100,7 +133,7 @@ public struct StageError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         var s = stageID.map { "stage '\($0)': " } ?? ""
         s += message
-        if let underlying { s += " (\(underlying))" }
+        if let underlying, "\(underlying)" != message { s += " (\(underlying))" }
         return s
     }
 }

@@ -51,7 +51,7 @@ public struct StageContext: Sendable {
         } else {
             var message = "record failed: \(error)"
             if let record { message += " in \(record)" }
-            throw StageError("record_failed", message, stageID: stageID, underlying: error)
+            throw StageError(.recordFailed, message, stageID: stageID, underlying: error)
         }
     }
 

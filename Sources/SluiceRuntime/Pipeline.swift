@@ -78,7 +78,7 @@ public final class Pipeline: Sendable {
     private let nodes: [Node]
     private let redactor: SecretRedactor
     private let started = Mutex<ContinuousClock.Instant?>(nil)
-    private let finished = Mutex<(PipelineReport.Outcome, Duration, String?)?>(nil)
+    private let finished = Mutex<(PipelineReport.Outcome, Duration, PipelineFailure?)?>(nil)
     private let metricsFactory: (any MetricsFactory)?
     /// Every stage is created before any runs: a sink that cannot open its file fails the pipeline before
     /// a source connects, and values stages share at creation (``SharedValues``) are there for all.
@@ -181,7 +181,7 @@ public final class Pipeline: Sendable {
         } else {
             outcome = shutdownSignal.isRequested ? .shutDown : .completed
         }
-        finished.withLock { $0 = (outcome, elapsed, failure?.description) }
+        finished.withLock { $0 = (outcome, elapsed, failure) }
         let report = self.report()
         if let failure {
             logger.error("pipeline failed", metadata: ["error": "\(failure)"])
@@ -265,7 +265,7 @@ public final class Pipeline: Sendable {
                     queueDepth: q.depth, queueHighWaterMark: q.highWaterMark,
                     queueCapacity: node.input?.capacity ?? 0, queuePolicy: node.input.map { "\($0.policy)" } ?? "")
             },
-            error: end?.2)
+            error: end?.2?.description, failure: end?.2.map(PipelineReport.Failure.init))
     }
 }
 

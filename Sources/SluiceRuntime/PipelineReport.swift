@@ -1,3 +1,4 @@
+import SluiceCore
 /// Counters of one stage, at the end of a run or while it runs.
 public struct StageReport: Sendable, Codable, Hashable {
     /// The stage id.
@@ -63,9 +64,34 @@ public struct PipelineReport: Sendable, Codable, Hashable {
     public var stages: [StageReport]
     /// The failure, if the run failed (secrets redacted).
     public var error: String?
+    /// The failure as fields, if the run failed: which stage, its kind, the error's code and message.
+    public var failure: Failure?
+
+    /// A failed run's failure, for machines: the stage, its kind and the error's code and message.
+    public struct Failure: Sendable, Codable, Hashable {
+        /// The failing stage's id.
+        public var stage: String
+        /// Its kind.
+        public var kind: String
+        /// The error's stable code (``StageError/Code``), or the error type's name for other errors.
+        public var code: String
+        /// What happened (secrets redacted).
+        public var message: String
+        /// Restarts before the stage gave up, under `on_error: restart`.
+        public var restarts: Int?
+
+        /// The report of `failure`.
+        public init(_ failure: PipelineFailure) {
+            stage = failure.stageID
+            kind = failure.kind
+            code = (failure.cause as? StageError)?.code.rawValue ?? String(describing: type(of: failure.cause))
+            message = failure.message
+            restarts = failure.restarts
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
-        case name, outcome, stages, error
+        case name, outcome, stages, error, failure
         case durationSeconds = "duration_seconds"
     }
 

@@ -140,7 +140,7 @@ extension Pipeline {
         while (report().stages.first { $0.id == id }?.eventsIn ?? 0) < count {
             guard ContinuousClock.now < deadline else {
                 requestShutdown()
-                throw StageError("wait_timeout", "stage \(id) did not receive \(count) events within \(limit)")
+                throw StageError(.waitTimeout, "stage \(id) did not receive \(count) events within \(limit)")
             }
             try await Task.sleep(for: .milliseconds(5))
         }

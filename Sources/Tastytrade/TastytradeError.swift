@@ -1,31 +1,38 @@
 /// A failed tastytrade API call, classified by HTTP status, with the API's stable error code and a
 /// redacted excerpt of the body. Never contains a secret.
 public struct TastytradeError: Error, Sendable, CustomStringConvertible {
-    /// The kinds of failure.
-    public enum Kind: String, Sendable {
+    /// A kind of failure: an extensible set (a struct, like `StageError.Code`), so a new one is no
+    /// breaking change for code that matches on them.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        /// The identifier, as in metrics labels and logs (snake_case).
+        public var rawValue: String
+        /// A kind with this identifier.
+        public init(_ rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
         /// 401: the access token (or the OAuth grant) was refused.
-        case unauthorized
+        public static let unauthorized = Kind("unauthorized")
         /// 403: the token's scope or the account does not allow the call.
-        case forbidden
+        public static let forbidden = Kind("forbidden")
         /// 404: no such resource.
-        case notFound = "not_found"
+        public static let notFound = Kind("not_found")
         /// 429: too many requests.
-        case rateLimited = "rate_limited"
+        public static let rateLimited = Kind("rate_limited")
         /// 5xx: the server failed.
-        case server
+        public static let server = Kind("server")
         /// Another 4xx (validation errors and the like).
-        case client
+        public static let client = Kind("client")
         /// The request timed out.
-        case timeout
+        public static let timeout = Kind("timeout")
         /// The connection failed (refused, reset, DNS, TLS).
-        case transport
+        public static let transport = Kind("transport")
         /// The response was not the JSON expected.
-        case malformedResponse = "malformed_response"
+        public static let malformedResponse = Kind("malformed_response")
         /// The circuit breaker is open: the call was not attempted.
-        case circuitOpen = "circuit_open"
+        public static let circuitOpen = Kind("circuit_open")
         /// The request was cancelled (shutdown, the end of a run): not a failure of the server, never
         /// retried, counted or held against the circuit breaker.
-        case cancelled
+        public static let cancelled = Kind("cancelled")
     }
 
     /// The kind.

@@ -41,6 +41,9 @@ struct FailureStopsRunTests {
         #expect(report["outcome"] as? String == "failed")
         #expect(stage(report, "out")["dropped"] as? Int == 0)
         #expect(!out.stderr.contains("Fatal error"))
+        let failure = report["failure"] as? [String: Any]
+        #expect(failure?["stage"] as? String == "out" && failure?["kind"] as? String == "jsonl")
+        #expect(failure?["code"] as? String == "write_failed", "the report carries the stage's error code, for machines")
     }
 
     @Test("a sink file made immutable mid-run (chattr +i) fails the run with exit 1")

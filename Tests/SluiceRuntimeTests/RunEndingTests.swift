@@ -91,6 +91,8 @@ struct RunEndingTests {
         #expect(failure?.description == #"stage "boom" (faulty) failed: failed at 5000"#)
         let report = p.report()
         #expect(report.outcome == .failed)
+        #expect(report.failure == PipelineReport.Failure(failure!), "the report carries the failure as fields")
+        #expect(report.failure?.code == "boom")
         #expect(report.totalDropped == 0, "block queues never drop, even into a dead stage")
         expectConservation(report, from: "gen", to: "boom")
     }

@@ -159,7 +159,7 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
         do {
             try process.run()
         } catch {
-            throw StageError("exec_failed", "cannot start \(program): \(error.localizedDescription)")
+            throw StageError(.execFailed, "cannot start \(program): \(error.localizedDescription)", underlying: error)
         }
         let writer = BlockingFile(stdin.fileHandleForWriting, name: "stdin of \(program)")
         let reader = BlockingFile(stdout.fileHandleForReading, name: "stdout of \(program)")
@@ -216,7 +216,7 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
                     }
                     try await writer.write(json.bytes)
                 }
-            } catch let error as StageError where error.code == "write_failed" {
+            } catch let error as StageError where error.code == .writeFailed {
                 // The program stopped reading: its exit status, below, says why.
                 inputLeftUnread = true
                 context.logger.warning("\(program) stopped reading its input", metadata: ["error": "\(error.message)"])
@@ -239,10 +239,10 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
         }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let how = process.terminationReason == .exit ? "exited with status \(process.terminationStatus)" : "was killed by signal \(process.terminationStatus)"
-            throw StageError("exec_failed", "\(program) \(how)")
+            throw StageError(.execFailed, "\(program) \(how)")
         }
         if inputLeftUnread {
-            throw StageError("exec_failed", "\(program) exited before reading all of its input")
+            throw StageError(.execFailed, "\(program) exited before reading all of its input")
         }
     }
 }
@@ -345,7 +345,7 @@ final class BlockingFile: @unchecked Sendable {
                     if n > 0 { return c.resume(returning: Array(buffer[..<n])) }
                     if n == 0 { return c.resume(returning: nil) }
                     if errno == EINTR { continue }
-                    return c.resume(throwing: StageError("read_failed", "cannot read \(name): \(String(cString: strerror(errno)))"))
+                    return c.resume(throwing: StageError(.readFailed, "cannot read \(name): \(String(cString: strerror(errno)))"))
                 }
             }
         }
@@ -361,7 +361,7 @@ final class BlockingFile: @unchecked Sendable {
                     let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
                     if n < 0 {
                         if errno == EINTR { continue }
-                        return c.resume(throwing: StageError("write_failed", "cannot write to \(name): \(String(cString: strerror(errno)))"))
+                        return c.resume(throwing: StageError(.writeFailed, "cannot write to \(name): \(String(cString: strerror(errno)))"))
                     }
                     offset += n
                 }
