@@ -44,7 +44,7 @@ public struct AlertsStage<Element: Record>: RecordGenericStage {
 
         public static var spec: ConfigSpec {
             ConfigSpec([
-                ConfigField("rules", .array(.object(AlertRuleConfiguration.spec), minCount: 1), doc: "The alert rules (see the README for every trigger)."),
+                ConfigField("rules", .array(.object(AlertRuleConfiguration.spec), minCount: 1), doc: "The alert rules (docs/stages.md, section alerts, has every trigger)."),
                 ConfigField("notify", .object(Notify.spec), default: .object(JSONObject([("stdout", .bool(false)), ("log", .bool(true))])), doc: "Where this stage delivers alerts itself (they also flow to connected sinks)."),
                 ConfigField("tick", .duration, default: .string("1s"), advanced: true, doc: "How often stale and feed-down rules are checked."),
             ])

@@ -4,7 +4,7 @@ import SluiceRuntime
 import SluiceTesting
 import Testing
 
-// The "Write a stage" example from README.md, verbatim, so the README stays true.
+// The "Write a stage" example from docs/custom-stages.md, verbatim, so the docs stay true.
 
 /// The mid price of a tick: a new record type with its own columns.
 struct Mid: Record {
