@@ -72,6 +72,7 @@ let package = Package(
         .target(
             name: "MarketData",
             dependencies: ["SluiceCore"],
+            exclude: ["Generator"],
             swiftSettings: strictSettings
         ),
         .target(

@@ -132,7 +132,7 @@ struct MarketMetricsStageTests {
             fake.respond(r, n) { request in
                 switch modeBox.value {
                 case 0: return .init(body: metricsBody(for: request.uri))
-                case 1: return .init(body: metricsBody(for: request.uri), delay: .seconds(5))
+                case 1: return .init(body: metricsBody(for: request.uri), delay: .seconds(60))  // never in time: the request times out
                 default: return .init(status: 500, body: #"{"error":{"code":"boom","message":"internal"}}"#)
                 }
             }
