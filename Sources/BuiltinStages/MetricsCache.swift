@@ -26,7 +26,7 @@ final class MetricsCache: Sendable {
         var failedAt: [String: Timestamp] = [:]
         var seen: Set<String> = []
         var fetcher: UnsafeContinuation<[String]?, Never>?
-        var waiters: [UInt64: (symbols: Set<String>, continuation: UnsafeContinuation<Void, Never>)] = [:]
+        var waiters: [UInt64: (symbols: Set<String>, continuation: UnsafeContinuation<Void, any Error>)] = [:]
         var nextWaiter: UInt64 = 0
         var closed = false
     }
@@ -133,10 +133,10 @@ final class MetricsCache: Sendable {
     }
 
     private func settle(_ requested: [String], _ update: (inout State) -> Void) {
-        let ready = state.withLock { s -> [UnsafeContinuation<Void, Never>] in
+        let ready = state.withLock { s -> [UnsafeContinuation<Void, any Error>] in
             update(&s)
             for symbol in requested { s.inFlight.remove(symbol) }
-            var ready: [UnsafeContinuation<Void, Never>] = []
+            var ready: [UnsafeContinuation<Void, any Error>] = []
             for (id, w) in s.waiters where w.symbols.isDisjoint(with: s.inFlight) && w.symbols.isDisjoint(with: s.pendingSet) {
                 ready.append(w.continuation)
                 s.waiters[id] = nil
@@ -161,18 +161,15 @@ final class MetricsCache: Sendable {
             s.nextWaiter += 1
             return s.nextWaiter
         }
-        await withTaskCancellationHandler {
-            await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-                let done = state.withLock { s -> Bool in
-                    if Task.isCancelled || (symbols.isDisjoint(with: s.inFlight) && symbols.isDisjoint(with: s.pendingSet)) { return true }
-                    s.waiters[id] = (symbols, c)
-                    return false
-                }
-                if done { c.resume() }
+        // Settled or cancelled, the wait is over either way.
+        try? await suspend { c in
+            state.withLock { s in
+                if Task.isCancelled || (symbols.isDisjoint(with: s.inFlight) && symbols.isDisjoint(with: s.pendingSet)) { return .success(()) }
+                s.waiters[id] = (symbols, c)
+                return nil
             }
-        } onCancel: {
-            let c = state.withLock { $0.waiters.removeValue(forKey: id)?.continuation }
-            c?.resume()
+        } cancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id)?.continuation }
         }
     }
 

@@ -89,23 +89,20 @@ public final class BatchQueue<Element: Sendable>: Sendable {
 
     /// Suspends producer `id` until its batch is all in, the consumer stops, or the task is cancelled.
     private func waitForRoom(_ id: UInt64) async throws {
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
-                let action = state.withLock { s in
-                    let action = s.machine.producerSuspends(id, cancelled: Task.isCancelled)
-                    if action == .suspend { s.producers[id] = continuation }
-                    return action
-                }
-                switch action {
-                case .suspend: break
-                case .resumeAdmitted: continuation.resume()
-                case .resumeClosed: continuation.resume(throwing: QueueClosedError())
-                case .resumeCancelled: continuation.resume(throwing: CancellationError())
-                }
+        try await suspend { continuation in
+            let action = state.withLock { s in
+                let action = s.machine.producerSuspends(id, cancelled: Task.isCancelled)
+                if action == .suspend { s.producers[id] = continuation }
+                return action
             }
-        } onCancel: {
-            let c = state.withLock { s in s.machine.producerCancelled(id) ? s.producers.removeValue(forKey: id) : nil }
-            c?.resume(throwing: CancellationError())
+            switch action {
+            case .suspend: return nil
+            case .resumeAdmitted: return .success(())
+            case .resumeClosed: return .failure(QueueClosedError())
+            case .resumeCancelled: return .failure(CancellationError())
+            }
+        } cancel: {
+            state.withLock { s in s.machine.producerCancelled(id) ? s.producers.removeValue(forKey: id) : nil }
         }
     }
 
@@ -134,29 +131,26 @@ public final class BatchQueue<Element: Sendable>: Sendable {
         case .end: return nil
         case .wait: break
         }
-        return try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<[Element]?, any Error>) in
-                var admitted: [UnsafeContinuation<Void, any Error>] = []
-                let action = state.withLock { s in
-                    let action = s.machine.consumerSuspends(cancelled: Task.isCancelled)
-                    switch action {
-                    case .suspend: s.consumer = continuation
-                    case .deliver(_, let ids): admitted = s.producers(ids)
-                    case .end, .cancelled: break
-                    }
-                    return action
-                }
-                for c in admitted { c.resume() }
+        return try await suspend { continuation in
+            var admitted: [UnsafeContinuation<Void, any Error>] = []
+            let action = state.withLock { s in
+                let action = s.machine.consumerSuspends(cancelled: Task.isCancelled)
                 switch action {
-                case .suspend: break
-                case .deliver(let batch, _): continuation.resume(returning: batch)
-                case .end: continuation.resume(returning: nil)
-                case .cancelled: continuation.resume(throwing: CancellationError())
+                case .suspend: s.consumer = continuation
+                case .deliver(_, let ids): admitted = s.producers(ids)
+                case .end, .cancelled: break
                 }
+                return action
             }
-        } onCancel: {
-            let c = state.withLock { s in s.machine.consumerCancelled() ? s.consumer(with: nil)?.continuation : nil }
-            c?.resume(throwing: CancellationError())
+            for c in admitted { c.resume() }
+            switch action {
+            case .suspend: return nil
+            case .deliver(let batch, _): return .success(batch)
+            case .end: return .success(nil)
+            case .cancelled: return .failure(CancellationError())
+            }
+        } cancel: {
+            state.withLock { s in s.machine.consumerCancelled() ? s.consumer(with: nil)?.continuation : nil }
         }
     }
 

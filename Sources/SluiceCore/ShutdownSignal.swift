@@ -5,7 +5,7 @@ import Synchronization
 /// Downstream stages need not watch it: their input simply ends once the sources have returned and the
 /// queues are drained.
 public final class ShutdownSignal: Sendable {
-    private let state = Mutex<(requested: Bool, waiters: [UInt64: UnsafeContinuation<Void, Never>], next: UInt64)>((false, [:], 0))
+    private let state = Mutex<(requested: Bool, waiters: [UInt64: UnsafeContinuation<Void, any Error>], next: UInt64)>((false, [:], 0))
 
     /// Creates a signal that has not fired.
     public init() {}
@@ -15,7 +15,7 @@ public final class ShutdownSignal: Sendable {
 
     /// Requests shutdown; wakes every waiter. Calling it again has no effect.
     public func trigger() {
-        let waiters = state.withLock { s -> [UnsafeContinuation<Void, Never>] in
+        let waiters = state.withLock { s -> [UnsafeContinuation<Void, any Error>] in
             guard !s.requested else { return [] }
             s.requested = true
             let w = Array(s.waiters.values)
@@ -31,18 +31,15 @@ public final class ShutdownSignal: Sendable {
             s.next += 1
             return s.next
         }
-        await withTaskCancellationHandler {
-            await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if s.requested || Task.isCancelled { return true }
-                    s.waiters[id] = c
-                    return false
-                }
-                if resumeNow { c.resume() }
+        // Cancelled or not, the wait is over: a cancelled waiter returns like one that was woken.
+        try? await suspend { c in
+            state.withLock { s in
+                if s.requested || Task.isCancelled { return .success(()) }
+                s.waiters[id] = c
+                return nil
             }
-        } onCancel: {
-            let c = state.withLock { $0.waiters.removeValue(forKey: id) }
-            c?.resume()
+        } cancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }
         }
     }
 }

@@ -95,27 +95,24 @@ final class StepHandoff<Element: Sendable>: Sendable {
             s.nextID += 1
             return s.nextID
         }
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (producer: UnsafeContinuation<Void, any Error>) in
-                let (consumer, cancelled) = state.withLock { s -> (UnsafeContinuation<Step, any Error>?, Bool) in
-                    if Task.isCancelled || s.closed { return (nil, true) }
-                    if let consumer = s.consumer {
-                        s.consumer = nil
-                        s.inProgress = producer
-                        return (consumer, false)
-                    }
-                    s.pending.append(Pending(id: id, step: step, producer: producer))
-                    return (nil, false)
+        try await suspend { producer in
+            let (consumer, cancelled) = state.withLock { s -> (UnsafeContinuation<Step, any Error>?, Bool) in
+                if Task.isCancelled || s.closed { return (nil, true) }
+                if let consumer = s.consumer {
+                    s.consumer = nil
+                    s.inProgress = producer
+                    return (consumer, false)
                 }
-                if cancelled { producer.resume(throwing: CancellationError()) }
-                consumer?.resume(returning: step)
+                s.pending.append(Pending(id: id, step: step, producer: producer))
+                return (nil, false)
             }
-        } onCancel: {
-            let producer = state.withLock { s -> UnsafeContinuation<Void, any Error>? in
+            consumer?.resume(returning: step)
+            return cancelled ? .failure(CancellationError()) : nil
+        } cancel: {
+            state.withLock { s in
                 guard let i = s.pending.firstIndex(where: { $0.id == id }) else { return nil }
                 return s.pending.remove(at: i).producer
             }
-            producer?.resume(throwing: CancellationError())
         }
     }
 
@@ -134,32 +131,26 @@ final class StepHandoff<Element: Sendable>: Sendable {
 
     /// Releases the previous step's producer and waits for the next step.
     func take() async throws -> Step {
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (consumer: UnsafeContinuation<Step, any Error>) in
-                let (finished, next, cancelled) = state.withLock { s -> (UnsafeContinuation<Void, any Error>?, Step?, Bool) in
-                    let finished = s.inProgress
-                    s.inProgress = nil
-                    if Task.isCancelled { return (finished, nil, true) }
-                    if let first = s.pending.popFirst() {
-                        s.inProgress = first.producer
-                        return (finished, first.step, false)
-                    }
-                    s.consumer = consumer
-                    return (finished, nil, false)
+        try await suspend { consumer in
+            let (finished, next, cancelled) = state.withLock { s -> (UnsafeContinuation<Void, any Error>?, Step?, Bool) in
+                let finished = s.inProgress
+                s.inProgress = nil
+                if Task.isCancelled { return (finished, nil, true) }
+                if let first = s.pending.popFirst() {
+                    s.inProgress = first.producer
+                    return (finished, first.step, false)
                 }
-                finished?.resume()
-                if cancelled {
-                    consumer.resume(throwing: CancellationError())
-                } else if let next {
-                    consumer.resume(returning: next)
-                }
+                s.consumer = consumer
+                return (finished, nil, false)
             }
-        } onCancel: {
-            let consumer = state.withLock { s -> UnsafeContinuation<Step, any Error>? in
+            finished?.resume()
+            if cancelled { return .failure(CancellationError()) }
+            return next.map { .success($0) }
+        } cancel: {
+            state.withLock { s in
                 defer { s.consumer = nil }
                 return s.consumer
             }
-            consumer?.resume(throwing: CancellationError())
         }
     }
 }

@@ -1,10 +1,11 @@
+import SluiceCore
 import Synchronization
 
 /// Holds every stage task until all stages of the pipeline have been created.
 final class StartBarrier: Sendable {
     private struct State {
         var remaining: Int
-        var waiters: [UInt64: CheckedContinuation<Void, any Error>] = [:]
+        var waiters: [UInt64: UnsafeContinuation<Void, any Error>] = [:]
         var nextID: UInt64 = 0
     }
 
@@ -16,7 +17,7 @@ final class StartBarrier: Sendable {
 
     /// Arrives without waiting (a stage that failed to be created).
     func arriveWithoutWaiting() {
-        let ready = state.withLock { s -> [CheckedContinuation<Void, any Error>] in
+        let ready = state.withLock { s -> [UnsafeContinuation<Void, any Error>] in
             s.remaining -= 1
             guard s.remaining <= 0 else { return [] }
             defer { s.waiters.removeAll() }
@@ -33,29 +34,21 @@ final class StartBarrier: Sendable {
             s.nextID += 1
             return s.nextID
         }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
-                enum Outcome { case wait, go, cancelled }
-                let (ready, outcome) = state.withLock { s -> ([CheckedContinuation<Void, any Error>], Outcome) in
-                    s.remaining -= 1
-                    if s.remaining <= 0 {
-                        defer { s.waiters.removeAll() }
-                        return (Array(s.waiters.values), .go)
-                    }
-                    if Task.isCancelled { return ([], .cancelled) }
-                    s.waiters[id] = c
-                    return ([], .wait)
+        try await suspend { c in
+            let (ready, now) = state.withLock { s -> ([UnsafeContinuation<Void, any Error>], Result<Void, any Error>?) in
+                s.remaining -= 1
+                if s.remaining <= 0 {
+                    defer { s.waiters.removeAll() }
+                    return (Array(s.waiters.values), .success(()))
                 }
-                for w in ready { w.resume() }
-                switch outcome {
-                case .go: c.resume()
-                case .cancelled: c.resume(throwing: CancellationError())
-                case .wait: break
-                }
+                if Task.isCancelled { return ([], .failure(CancellationError())) }
+                s.waiters[id] = c
+                return ([], nil)
             }
-        } onCancel: {
-            let c = state.withLock { $0.waiters.removeValue(forKey: id) }
-            c?.resume(throwing: CancellationError())
+            for w in ready { w.resume() }
+            return now
+        } cancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }
         }
     }
 }

@@ -43,22 +43,18 @@ public final class ManualClock: StageClock {
             return s.nextID
         }
         guard let id else { return }
-        try await withTaskCancellationHandler {
-            try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<Void, any Error>) in
-                let resume: Result<Void, any Error>? = state.withLock { s in
-                    guard s.sleepers[id] != nil else { return .success(()) }
-                    if Task.isCancelled {
-                        s.sleepers[id] = nil
-                        return .failure(CancellationError())
-                    }
-                    s.sleepers[id]!.continuation = c
-                    return nil
+        try await suspend { c in
+            state.withLock { s in
+                guard s.sleepers[id] != nil else { return .success(()) }
+                if Task.isCancelled {
+                    s.sleepers[id] = nil
+                    return .failure(CancellationError())
                 }
-                if let resume { c.resume(with: resume) }
+                s.sleepers[id]!.continuation = c
+                return nil
             }
-        } onCancel: {
-            let c = state.withLock { $0.sleepers.removeValue(forKey: id)?.continuation }
-            c?.resume(throwing: CancellationError())
+        } cancel: {
+            state.withLock { $0.sleepers.removeValue(forKey: id)?.continuation }
         }
     }
 
