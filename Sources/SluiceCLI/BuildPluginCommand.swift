@@ -37,8 +37,9 @@ struct BuildPluginCommand: ParsableCommand {
         swiftc.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         swiftc.arguments = ["swiftc", "-emit-library", "-parse-as-library", "-swift-version", "6", "-module-name", module,
                             "-I", modules.path, "-o", output] + sources + [entry.path] + ["-Xlinker", "--allow-shlib-undefined"]
+        let exit = ProcessExit(swiftc)
         try swiftc.run()
-        swiftc.waitUntilExit()
+        exit.waitBlocking()
         guard swiftc.terminationStatus == 0 else {
             printError("error: swiftc failed (status \(swiftc.terminationStatus))")
             throw ExitCode(ExitStatus.runtimeFailure)

@@ -24,7 +24,7 @@ public final class BatchQueue<Element: Sendable>: Sendable {
     private struct Storage: ~Copyable {
         var machine: BatchQueueStateMachine<Element>
         var producers: [UInt64: UnsafeContinuation<Void, any Error>] = [:]
-        var consumer: UnsafeContinuation<[Element]?, any Error>?
+        var consumer: UnsafeContinuation<Delivery, any Error>?
 
         /// Takes the continuations of `ids`.
         mutating func producers(_ ids: [UInt64]) -> [UnsafeContinuation<Void, any Error>] {
@@ -32,17 +32,27 @@ public final class BatchQueue<Element: Sendable>: Sendable {
         }
 
         /// Takes the waiting consumer's continuation with what to resume it with.
-        mutating func consumer(with batch: [Element]?) -> ConsumerWake? {
+        mutating func consumer(with delivery: Delivery) -> ConsumerWake? {
             guard let c = consumer else { return nil }
             consumer = nil
-            return ConsumerWake(continuation: c, batch: batch)
+            return ConsumerWake(continuation: c, delivery: delivery)
         }
     }
 
     private struct ConsumerWake {
-        var continuation: UnsafeContinuation<[Element]?, any Error>
-        var batch: [Element]?
-        func resume() { continuation.resume(returning: batch) }
+        var continuation: UnsafeContinuation<Delivery, any Error>
+        var delivery: Delivery
+        func resume() { continuation.resume(returning: delivery) }
+    }
+
+    /// What the consumer gets from ``nextDelivery()``.
+    package enum Delivery: Sendable {
+        /// The next batch.
+        case batch([Element])
+        /// Every producer has finished and the queue is empty.
+        case end
+        /// The wake-up asked for with ``requestWake()``.
+        case wake
     }
 
     /// Creates a queue.
@@ -75,7 +85,7 @@ public final class BatchQueue<Element: Sendable>: Sendable {
         let (action, wake): (BatchQueueStateMachine<Element>.SendAction, ConsumerWake?) = state.withLock { s in
             let action = s.machine.send(batch)
             switch action {
-            case .queued(let deliver?), .wait(_, let deliver?): return (action, s.consumer(with: deliver))
+            case .queued(let deliver?), .wait(_, let deliver?): return (action, s.consumer(with: .batch(deliver)))
             default: return (action, nil)
             }
         }
@@ -109,7 +119,7 @@ public final class BatchQueue<Element: Sendable>: Sendable {
     /// Declares that one producer will send no more. When all have, the consumer sees the end once the
     /// buffer is drained.
     public func finishProducing() {
-        let wake = state.withLock { s in s.machine.finishProducing() ? s.consumer(with: nil) : nil }
+        let wake = state.withLock { s in s.machine.finishProducing() ? s.consumer(with: .end) : nil }
         wake?.resume()
     }
 
@@ -119,6 +129,18 @@ public final class BatchQueue<Element: Sendable>: Sendable {
     ///
     /// Only one task may consume.
     public func next() async throws -> [Element]? {
+        while true {
+            switch try await nextDelivery() {
+            case .batch(let batch): return batch
+            case .end: return nil
+            case .wake: continue  // only a consumer that asked for wake-ups gets them
+            }
+        }
+    }
+
+    /// Receives the next batch, the end, or a wake-up asked for with ``requestWake()`` (which comes
+    /// before any batch).
+    package func nextDelivery() async throws -> Delivery {
         var admitted: [UnsafeContinuation<Void, any Error>] = []
         let action = state.withLock { s in
             let action = s.machine.next()
@@ -127,8 +149,9 @@ public final class BatchQueue<Element: Sendable>: Sendable {
         }
         for c in admitted { c.resume() }
         switch action {
-        case .deliver(let batch, _): return batch
-        case .end: return nil
+        case .deliver(let batch, _): return .batch(batch)
+        case .end: return .end
+        case .wake: return .wake
         case .wait: break
         }
         return try await suspend { continuation in
@@ -138,20 +161,28 @@ public final class BatchQueue<Element: Sendable>: Sendable {
                 switch action {
                 case .suspend: s.consumer = continuation
                 case .deliver(_, let ids): admitted = s.producers(ids)
-                case .end, .cancelled: break
+                case .end, .wake, .cancelled: break
                 }
                 return action
             }
             for c in admitted { c.resume() }
             switch action {
             case .suspend: return nil
-            case .deliver(let batch, _): return .success(batch)
-            case .end: return .success(nil)
+            case .deliver(let batch, _): return .success(.batch(batch))
+            case .end: return .success(.end)
+            case .wake: return .success(.wake)
             case .cancelled: return .failure(CancellationError())
             }
         } cancel: {
-            state.withLock { s in s.machine.consumerCancelled() ? s.consumer(with: nil)?.continuation : nil }
+            state.withLock { s in s.machine.consumerCancelled() ? s.consumer(with: .end)?.continuation : nil }
         }
+    }
+
+    /// Wakes the consumer once: now, if it waits in ``nextDelivery()``, else at its next call (before any
+    /// batch). Requests before it is woken coalesce into one.
+    package func requestWake() {
+        let wake = state.withLock { s in s.machine.requestWake() ? s.consumer(with: .wake) : nil }
+        wake?.resume()
     }
 
     /// Declares that the consumer will receive no more: what is queued, and what waiting producers still

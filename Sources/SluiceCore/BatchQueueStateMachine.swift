@@ -25,6 +25,8 @@ package struct BatchQueueStateMachine<Element> {
     private var producers: Int
     private var consumerGone = false
     private var consumerWaiting = false
+    /// A wake-up the consumer asked for (``requestWake()``) and has not had yet.
+    private var wakeRequested = false
     /// Producers removed by ``closeConsumer()`` before they had suspended.
     private var closedWaiters = Set<UInt64>()
     private var waiters = Deque<Waiter>()
@@ -135,12 +137,18 @@ package struct BatchQueueStateMachine<Element> {
         case deliver([Element], resume: [UInt64])
         /// Return the end: every producer has finished and nothing is left.
         case end
+        /// Return a wake-up (see ``requestWake()``).
+        case wake
         /// Nothing yet: suspend (see ``consumerSuspends(cancelled:)``).
         case wait
     }
 
-    /// The consumer asks for the next batch.
+    /// The consumer asks for the next batch. A wake-up it requested comes first.
     package mutating func next() -> NextAction {
+        if wakeRequested {
+            wakeRequested = false
+            return .wake
+        }
         var resume: [UInt64] = []
         if let batch = take(resume: &resume) { return .deliver(batch, resume: resume) }
         return producers <= 0 ? .end : .wait
@@ -154,6 +162,8 @@ package struct BatchQueueStateMachine<Element> {
         case deliver([Element], resume: [UInt64])
         /// Every producer finished meanwhile: return the end.
         case end
+        /// A wake-up was requested meanwhile: return it.
+        case wake
         /// The task is cancelled: throw `CancellationError`.
         case cancelled
     }
@@ -165,10 +175,24 @@ package struct BatchQueueStateMachine<Element> {
         switch next() {
         case .deliver(let batch, let resume): return .deliver(batch, resume: resume)
         case .end: return .end
+        case .wake: return .wake
         case .wait:
             consumerWaiting = true
             return .suspend
         }
+    }
+
+    /// Asks for the consumer to be woken once — now, if it is waiting (returns `true`: resume it with a
+    /// wake-up), else at its next ``next()``, before any batch. Requests before it is woken coalesce into
+    /// one: a stage that ticks while it is busy gets one tick, not a backlog.
+    package mutating func requestWake() -> Bool {
+        guard !consumerGone else { return false }
+        if consumerWaiting {
+            consumerWaiting = false
+            return true
+        }
+        wakeRequested = true
+        return false
     }
 
     /// The waiting consumer's task was cancelled. Returns whether it was waiting (and must be resumed with

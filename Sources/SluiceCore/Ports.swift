@@ -10,9 +10,9 @@ import Synchronization
 /// ```
 public struct Inbound<Element: Sendable>: AsyncSequence, Sendable {
     public typealias Element = [Element]
-    private let queue: BatchQueue<Element>?
-    private let counter: EventCounter
-    private let inFlight = InFlightBatch<Element>()
+    let queue: BatchQueue<Element>?
+    let counter: EventCounter
+    let inFlight = InFlightBatch<Element>()
 
     /// Creates an input reading from `queue`; `nil` makes an input that is empty (for sources).
     public init(queue: BatchQueue<Element>?, counter: EventCounter = EventCounter()) {
@@ -82,7 +82,7 @@ final class InFlightBatch<Element: Sendable>: Sendable {
 /// queue applies backpressure.
 public struct Outbound<Element: Sendable>: Sendable {
     private let queues: [BatchQueue<Element>]
-    private let counter: EventCounter
+    let counter: EventCounter
 
     /// Creates an output that sends to `queues` (none for sinks, or for a stage nobody consumes).
     public init(queues: [BatchQueue<Element>], counter: EventCounter = EventCounter()) {

@@ -1,12 +1,11 @@
-import DequeModule
-import Synchronization
 
 /// One step of a stage that acts both on its input and on the passage of time: the next batch, or a tick
 /// of the stage's clock.
 public enum TimedInput<Element: Sendable>: Sendable {
     /// The next input batch.
     case batch([Element])
-    /// The clock reached this time (ticks come every `interval`, never while a step is being handled).
+    /// The clock reached this time (ticks come every `interval`, never while a step is being handled;
+    /// ticks due while one is being handled make one tick after it).
     case tick(Timestamp)
 }
 
@@ -31,125 +30,34 @@ extension Inbound {
         tickingEvery interval: Duration, clock: any StageClock,
         _ body: (TimedInput<Element>) async throws -> Void
     ) async throws {
-        let handoff = StepHandoff<Element>()
+        guard let queue else { return }  // a source's input: empty
+        // One task reads the queue and runs `body`; the ticker only asks the queue to wake it (requests
+        // coalesce while `body` is busy), so batches pass with no extra hand-off.
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    for try await batch in self { try await handoff.put(.batch(batch)) }
-                    try await handoff.put(.end)
-                } catch {
-                    try? await handoff.put(.failed(error))
-                }
-            }
             group.addTask {
                 while true {
                     try await clock.sleep(until: clock.now.advanced(by: interval))
-                    try await handoff.put(.tick(clock.now))
+                    // (A clock whose sleep returns when cancelled must not make this loop spin.)
+                    try Task.checkCancellation()
+                    queue.requestWake()
                 }
             }
-            defer {
-                handoff.close()
-                group.cancelAll()
-            }
-            loop: while true {
-                switch try await handoff.take() {
-                case .batch(let batch): try await body(.batch(batch))
-                case .tick(let now): try await body(.tick(now))
-                case .end: break loop
-                case .failed(let error): throw error
+            defer { group.cancelAll() }
+            while true {
+                if let replay = inFlight.takeRedelivery() {
+                    try await body(.batch(replay))
+                    continue
                 }
-            }
-        }
-    }
-}
-
-/// A rendezvous between the input and ticker tasks and the stage's own task: a producer's `put` returns
-/// once the consumer has *finished* with its item (asked for the next one), which keeps backpressure.
-final class StepHandoff<Element: Sendable>: Sendable {
-    enum Step: Sendable {
-        case batch([Element])
-        case tick(Timestamp)
-        case end
-        case failed(any Error)
-    }
-
-    private struct Pending {
-        var id: UInt64
-        var step: Step
-        var producer: UnsafeContinuation<Void, any Error>?
-    }
-
-    private struct State {
-        var pending: Deque<Pending> = []
-        var consumer: UnsafeContinuation<Step, any Error>?
-        var inProgress: UnsafeContinuation<Void, any Error>?
-        var nextID: UInt64 = 0
-        var closed = false
-    }
-
-    private let state = Mutex(State())
-
-    /// Offers `step` and returns once the consumer has finished with it.
-    func put(_ step: Step) async throws {
-        let id = state.withLock { s in
-            s.nextID += 1
-            return s.nextID
-        }
-        try await suspend { producer in
-            let (consumer, cancelled) = state.withLock { s -> (UnsafeContinuation<Step, any Error>?, Bool) in
-                if Task.isCancelled || s.closed { return (nil, true) }
-                if let consumer = s.consumer {
-                    s.consumer = nil
-                    s.inProgress = producer
-                    return (consumer, false)
+                switch try await queue.nextDelivery() {
+                case .batch(let batch):
+                    counter.add(batch.count)
+                    inFlight.received(batch)
+                    try await body(.batch(batch))
+                case .wake:
+                    try await body(.tick(clock.now))
+                case .end:
+                    return
                 }
-                s.pending.append(Pending(id: id, step: step, producer: producer))
-                return (nil, false)
-            }
-            consumer?.resume(returning: step)
-            return cancelled ? .failure(CancellationError()) : nil
-        } cancel: {
-            state.withLock { s in
-                guard let i = s.pending.firstIndex(where: { $0.id == id }) else { return nil }
-                return s.pending.remove(at: i).producer
-            }
-        }
-    }
-
-    /// Ends the rendezvous: every waiting producer gets a `CancellationError`, and so does any later `put`.
-    func close() {
-        let producers = state.withLock { s -> [UnsafeContinuation<Void, any Error>] in
-            s.closed = true
-            var all = s.pending.compactMap(\.producer)
-            if let p = s.inProgress { all.append(p) }
-            s.pending.removeAll()
-            s.inProgress = nil
-            return all
-        }
-        for p in producers { p.resume(throwing: CancellationError()) }
-    }
-
-    /// Releases the previous step's producer and waits for the next step.
-    func take() async throws -> Step {
-        try await suspend { consumer in
-            let (finished, next, cancelled) = state.withLock { s -> (UnsafeContinuation<Void, any Error>?, Step?, Bool) in
-                let finished = s.inProgress
-                s.inProgress = nil
-                if Task.isCancelled { return (finished, nil, true) }
-                if let first = s.pending.popFirst() {
-                    s.inProgress = first.producer
-                    return (finished, first.step, false)
-                }
-                s.consumer = consumer
-                return (finished, nil, false)
-            }
-            finished?.resume()
-            if cancelled { return .failure(CancellationError()) }
-            return next.map { .success($0) }
-        } cancel: {
-            state.withLock { s in
-                defer { s.consumer = nil }
-                return s.consumer
             }
         }
     }

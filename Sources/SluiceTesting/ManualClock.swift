@@ -45,11 +45,13 @@ public final class ManualClock: StageClock {
         guard let id else { return }
         try await suspend { c in
             state.withLock { s in
-                guard s.sleepers[id] != nil else { return .success(()) }
+                // Cancelled first: a sleeper cancelled before it suspended (its entry already gone) throws
+                // too, and does not return as if its deadline had come.
                 if Task.isCancelled {
                     s.sleepers[id] = nil
                     return .failure(CancellationError())
                 }
+                guard s.sleepers[id] != nil else { return .success(()) }
                 s.sleepers[id]!.continuation = c
                 return nil
             }

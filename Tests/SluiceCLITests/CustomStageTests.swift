@@ -1,4 +1,5 @@
 import Foundation
+import SluiceRuntime
 import Testing
 
 /// The repository root (this file is Tests/SluiceCLITests/CustomStageTests.swift).
@@ -17,8 +18,9 @@ func runProgram(_ arguments: [String], in directory: URL) async throws -> (statu
     let handle = try FileHandle(forWritingTo: log)
     process.standardOutput = handle
     process.standardError = handle
+    let exit = ProcessExit(process)
     try process.run()
-    await waitForExit(of: process)
+    await waitForExit(of: process, exit)
     try handle.close()
     return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
 }

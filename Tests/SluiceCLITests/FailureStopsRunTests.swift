@@ -1,4 +1,5 @@
 import Foundation
+import SluiceRuntime
 import Testing
 
 /// A failed stage stops the whole run by itself, at once, with exit 1 and a message naming the stage —
@@ -124,7 +125,8 @@ func exitStatus(of name: String, _ arguments: [String]) throws -> Int32 {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     p.arguments = [name] + arguments
+    let exit = ProcessExit(p)
     try p.run()
-    p.waitUntilExit()
+    exit.waitBlocking()
     return p.terminationStatus
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceRuntime
 
 /// Runs the real `sluice` executable built next to the test bundle.
 struct SluiceProcess {
@@ -15,6 +16,7 @@ struct SluiceProcess {
     }
 
     let process = Process()
+    let exit: ProcessExit
     let stdoutURL: URL
     let stderrURL: URL
 
@@ -33,6 +35,7 @@ struct SluiceProcess {
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         process.standardInput = FileHandle.nullDevice
+        exit = ProcessExit(process)
         try process.run()
     }
 
@@ -40,7 +43,7 @@ struct SluiceProcess {
 
     /// Waits for the process to exit.
     func wait() async -> Output {
-        await waitForExit(of: process)
+        await waitForExit(of: process, exit)
         return Output(
             status: process.terminationStatus,
             stdout: (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "",
@@ -56,17 +59,13 @@ struct SluiceProcess {
     }
 }
 
-/// Waits for `process` to exit; a cancelled wait (a test over its time limit) kills it first, so a stuck
-/// child never outlives its test.
-func waitForExit(of process: Process) async {
+/// Waits for `process` to exit (on its termination handler: Foundation's `waitUntilExit()` spins a core
+/// while it waits); a cancelled wait (a test over its time limit) kills it first, so a stuck child never
+/// outlives its test.
+func waitForExit(of process: Process, _ exit: ProcessExit) async {
     let pid = process.processIdentifier
     await withTaskCancellationHandler {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                c.resume()
-            }
-        }
+        await exit.wait()
     } onCancel: {
         kill(pid, SIGKILL)
     }

@@ -156,6 +156,7 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
         process.standardOutput = stdout
         process.standardError = stderr
         let program = configuration.command.joined(separator: " ")
+        let exit = ProcessExit(process)
         do {
             try process.run()
         } catch {
@@ -231,12 +232,7 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
         } onCancel: {
             kill(pid, SIGKILL)
         }
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                c.resume()
-            }
-        }
+        await exit.wait()
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let how = process.terminationReason == .exit ? "exited with status \(process.terminationStatus)" : "was killed by signal \(process.terminationStatus)"
             throw StageError(.execFailed, "\(program) \(how)")
