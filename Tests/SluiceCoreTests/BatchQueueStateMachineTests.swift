@@ -132,4 +132,20 @@ struct BatchQueueStateMachineTests {
         #expect(m.statistics.abandoned == 3)
         #expect(Self.delivered(&m) == [1])
     }
+
+    @Test("wake-ups: a waiting consumer is woken at once; otherwise the next call gets one, before any batch, however many were asked for")
+    func wakeUps() {
+        var m = Self.machine(4, .block)
+        guard case .wait = m.next() else { Issue.record("expected wait"); return }
+        guard case .suspend = m.consumerSuspends(cancelled: false) else { Issue.record("expected suspend"); return }
+        #expect(m.requestWake() == true, "the waiting consumer is resumed with the wake-up")
+        _ = m.send([1])
+        #expect(m.requestWake() == false)
+        #expect(m.requestWake() == false, "a second request before the wake-up is taken coalesces")
+        guard case .wake = m.next() else { Issue.record("the wake-up comes before the batch"); return }
+        #expect(Self.delivered(&m) == [1])
+        guard case .wait = m.next() else { Issue.record("one wake-up only"); return }
+        _ = m.closeConsumer()
+        #expect(m.requestWake() == false, "nobody to wake once the consumer has stopped")
+    }
 }
