@@ -28,6 +28,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Log line format: text (for people), json (one object per line) or logfmt. Secrets are redacted in every format.")
+    var logFormat: String = "text"
+
     @Option(help: "Write the final report (per-stage counters) as JSON to this file.")
     var report: String?
 
@@ -44,14 +47,18 @@ struct RunCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level: expected one of trace, debug, info, notice, warning, error, critical; got \"\(logLevel)\"")
         }
+        guard LogLineFormat(rawValue: logFormat) != nil else {
+            throw ValidationError("--log-format: expected one of text, json, logfmt; got \"\(logFormat)\"")
+        }
     }
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel)!
         let plan = try loadPlan(file)
         let redactor = SecretRedactor(secrets: plan.secrets)
+        let format = LogLineFormat(rawValue: logFormat)!
         LoggingSystem.bootstrap { label in
-            var handler = RedactingLogHandler(label: label, redactor: redactor)
+            var handler = FormattedLogHandler(label: label, format: format, redactor: redactor) { printError($0) }
             handler.logLevel = level
             return handler
         }
@@ -234,29 +241,3 @@ enum StatusLine {
     }
 }
 
-/// A stderr log handler that prints structured lines and redacts secret values.
-struct RedactingLogHandler: LogHandler {
-    let label: String
-    let redactor: SecretRedactor
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    init(label: String, redactor: SecretRedactor) {
-        self.label = label
-        self.redactor = redactor
-    }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var all = metadata
-        if let extra = event.metadata { all.merge(extra) { $1 } }
-        let time = Timestamp.now.iso8601
-        var line = "\(time) \(event.level) \(event.message)"
-        for key in all.keys.sorted() { line += " \(key)=\(all[key]!)" }
-        printError(redactor.redact(line))
-    }
-}

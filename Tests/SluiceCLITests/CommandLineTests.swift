@@ -68,6 +68,24 @@ struct CommandLineTests {
         #expect(alerts.stdout.contains("      alert: rule string, kind string, symbol string"))
     }
 
+    @Test("run --log-format json: every log line on stderr is one JSON object; an unknown format is exit 2")
+    func jsonLogs() async throws {
+        let dir = try temporaryDirectory()
+        try write(#"{"stages": [{"id": "gen", "kind": "generate", "config": {"count": 3}}, {"id": "out", "kind": "log", "from": "gen"}]}"#,
+                  to: dir.appendingPathComponent("p.json"))
+        let run = try await SluiceProcess.run(["run", "p.json", "--log-format", "json", "--no-summary"], in: dir)
+        #expect(run.status == 0)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.count >= 5, "started, generate finished, three records, finished")
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] != nil && object?["message"] != nil, "\(line)")
+        }
+        #expect(lines.contains { $0.contains(#""message":"tick""#) && $0.contains(#""stage":"out""#) })
+        let bad = try await SluiceProcess.run(["run", "p.json", "--log-format", "xml"], in: dir)
+        #expect(bad.status == 2 && bad.stderr.contains("--log-format: expected one of text, json, logfmt"))
+    }
+
     @Test("a missing file and a bad flag exit 2 with a clear message and no stack trace")
     func invalidInput() async throws {
         let dir = try temporaryDirectory()
