@@ -245,7 +245,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceCLITests",
-            dependencies: ["sluice", "SluiceCore", "SluiceRuntime", "HTTPTestServer", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["sluice", "SluiceCLI", "SluiceCore", "SluiceRuntime", "HTTPTestServer", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
     ]

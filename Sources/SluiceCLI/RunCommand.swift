@@ -57,15 +57,16 @@ struct RunCommand: AsyncParsableCommand {
         let plan = try loadPlan(file)
         let redactor = SecretRedactor(secrets: plan.secrets)
         let format = LogLineFormat(rawValue: logFormat)!
+        let showStatus = !noStatus && isatty(STDERR_FILENO) == 1
+        let terminal = TerminalStatus(enabled: showStatus)
         LoggingSystem.bootstrap { label in
-            var handler = FormattedLogHandler(label: label, format: format, redactor: redactor) { printError($0) }
+            var handler = FormattedLogHandler(label: label, format: format, redactor: redactor) { terminal.writeLine($0) }
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "sluice")
         let pipeline = Pipeline(plan: plan, logger: logger)
         let drain = DurationText.parse(drainTimeout)!
-        let showStatus = !noStatus && isatty(STDERR_FILENO) == 1
         let service = PipelineService(pipeline)
         let group = GroupHandle()
         let secondSignalSeen = ShutdownSignal()
@@ -75,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
                   successTerminationBehavior: .ignore, failureTerminationBehavior: .cancelGroup),
         ]
         if showStatus {
-            services.append(.init(service: StatusLineService(pipeline: pipeline), successTerminationBehavior: .ignore))
+            services.append(.init(service: StatusLineService(pipeline: pipeline, terminal: terminal), successTerminationBehavior: .ignore))
         }
         services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .cancelGroup))
         var lifecycleLogger = logger
@@ -95,7 +96,7 @@ struct RunCommand: AsyncParsableCommand {
                     // (a blocking write to a pipe nobody reads): once cancellation has had its grace
                     // period, after the drain deadline or a second signal, the process exits.
                     let reason = try await Self.escalation(pipeline: pipeline, drain: drain, secondSignal: secondSignalSeen)
-                    StatusLine.clear(if: showStatus)
+                    terminal.clear()
                     logger.error("\(reason), and a stage did not stop within \(DurationText.format(Self.cancellationGrace)) of being cancelled; exiting without waiting for it")
                     if !noSummary { printError(pipeline.report().table) }
                     Foundation.exit(ExitStatus.runtimeFailure)
@@ -108,7 +109,7 @@ struct RunCommand: AsyncParsableCommand {
         } catch is PipelineFailure {
             // The report says failed and names the stage.
         }
-        StatusLine.clear(if: showStatus)
+        terminal.clear()
 
         let result = service.finalReport
         if secondSignal == nil, result.outcome == .cancelled, pipeline.isShuttingDown {
@@ -197,41 +198,49 @@ struct SignalService: Service {
 /// The live status line, once a second while the pipeline runs and drains.
 struct StatusLineService: Service {
     let pipeline: Pipeline
+    let terminal: TerminalStatus
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while true {
-                try await Task.sleep(for: .seconds(1))
-                StatusLine.show(pipeline.report())
+        do {
+            try await cancelWhenGracefulShutdown {
+                var rates = StatusLine()
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    terminal.show(rates.text(pipeline.report(), width: TerminalStatus.width()))
+                }
             }
+        } catch is CancellationError {
+            // Shutdown cancels the loop's sleep: that is how this service ends, not a failure. (Thrown
+            // on, it failed the group, and every run on a terminal exited 2 with "CancellationError()".)
         }
     }
 }
 
-/// The live one-line status on a terminal: events/s, queue fill and drops.
-enum StatusLine {
-    static let previous = Mutex<[String: Int]>([:])
+/// The status line's text: per stage, events/s out (sinks: in), queue depth, drops and errors, cut to
+/// the terminal's width (never wrapped).
+struct StatusLine {
+    private var previous: [String: Int] = [:]
 
-    static func show(_ report: PipelineReport) {
-        let last = previous.withLock { p in
-            let old = p
-            for s in report.stages { p[s.id] = s.eventsOut + s.eventsIn }
-            return old
-        }
+    mutating func text(_ report: PipelineReport, width: Int) -> String {
         let parts = report.stages.map { s -> String in
-            let total = s.eventsOut + s.eventsIn
-            let rate = total - (last[s.id] ?? 0)
-            var t = "\(s.id) \(compact(Double(rate)))/s"
+            let count = s.role == "sink" ? s.eventsIn : s.eventsOut
+            let rate = count - (previous[s.id] ?? 0)
+            previous[s.id] = count
+            var t = "\(s.id) \(Self.compact(Double(rate)))/s"
             if s.queueCapacity > 0 { t += " q\(s.queueDepth)" }
             if s.dropped > 0 { t += " drop \(s.dropped)" }
             if s.errors > 0 { t += " err \(s.errors)" }
             return t
         }
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + parts.joined(separator: " │ ")).utf8))
+        return Self.fit(parts.joined(separator: " │ "), width: width)
     }
 
-    static func clear(if shown: Bool) {
-        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    /// `text` cut to `width - 1` characters, ending in `…` when cut (the last column stays free, so the
+    /// terminal never wraps).
+    static func fit(_ text: String, width: Int) -> String {
+        let room = max(width - 1, 1)
+        guard text.count > room else { return text }
+        return String(text.prefix(room - 1)) + "…"
     }
 
     static func compact(_ v: Double) -> String {

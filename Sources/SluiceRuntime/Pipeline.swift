@@ -258,7 +258,7 @@ public final class Pipeline: Sendable {
             stages: nodes.map { node in
                 let q = node.input?.statistics ?? QueueStatistics()
                 return StageReport(
-                    id: node.stage.id, kind: node.stage.kind,
+                    id: node.stage.id, kind: node.stage.kind, role: node.stage.descriptor.role.rawValue,
                     eventsIn: node.counters.eventsIn.value, eventsOut: node.counters.eventsOut.value,
                     errors: node.counters.errors.value, skipped: node.counters.skipped.value,
                     restarts: node.counters.restarts.value, dropped: q.dropped, abandoned: q.abandoned, conflated: q.conflated,

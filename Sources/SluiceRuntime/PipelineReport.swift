@@ -5,6 +5,8 @@ public struct StageReport: Sendable, Codable, Hashable {
     public var id: String
     /// The stage kind.
     public var kind: String
+    /// `source`, `transform` or `sink`.
+    public var role: String
     /// Events read from the input.
     public var eventsIn: Int
     /// Events sent to the output.
@@ -31,7 +33,7 @@ public struct StageReport: Sendable, Codable, Hashable {
     public var queuePolicy: String
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, errors, skipped, restarts, dropped, abandoned, conflated
+        case id, kind, role, errors, skipped, restarts, dropped, abandoned, conflated
         case eventsIn = "events_in", eventsOut = "events_out", queueDepth = "queue_depth"
         case queueHighWaterMark = "queue_high_water_mark", queueCapacity = "queue_capacity", queuePolicy = "queue_policy"
     }
@@ -104,19 +106,25 @@ public struct PipelineReport: Sendable, Codable, Hashable {
     /// The summary table printed when a run ends.
     public var table: String {
         let seconds = max(durationSeconds, 1e-9)
-        // The abandoned column appears only when a failed or cancelled run left events in a queue.
+        // The conflated and abandoned columns appear only when some queue conflated, or a failed or
+        // cancelled run left events in a queue. Drops are only what a policy dropped.
+        let showConflated = stages.contains { $0.conflated > 0 }
         let showAbandoned = stages.contains { $0.abandoned > 0 }
-        var header = ["stage", "kind", "in", "out", "out/s", "errors", "skipped", "dropped", "queue hwm"]
-        if showAbandoned { header.insert("abandoned", at: 8) }
+        var header = ["stage", "kind", "in", "out", "out/s", "errors", "skipped", "dropped"]
+        if showConflated { header.append("conflated") }
+        if showAbandoned { header.append("abandoned") }
+        header.append("queue hwm")
         var rows: [[String]] = [header]
         for s in stages {
+            let queued = s.queueCapacity > 0
             var row = [
-                s.id, s.kind, s.queueCapacity == 0 ? "-" : String(s.eventsIn), String(s.eventsOut),
-                formatRate(Double(s.eventsOut > 0 ? s.eventsOut : s.eventsIn) / seconds),
-                String(s.errors), String(s.skipped), s.queueCapacity == 0 ? "-" : String(s.dropped + s.conflated),
-                s.queueCapacity == 0 ? "-" : "\(s.queueHighWaterMark)/\(s.queueCapacity)",
+                s.id, s.kind, queued ? String(s.eventsIn) : "-", s.role == "sink" ? "-" : String(s.eventsOut),
+                s.role == "sink" ? "-" : formatRate(Double(s.eventsOut) / seconds),
+                String(s.errors), String(s.skipped), queued ? String(s.dropped) : "-",
             ]
-            if showAbandoned { row.insert(s.queueCapacity == 0 ? "-" : String(s.abandoned), at: 8) }
+            if showConflated { row.append(queued ? String(s.conflated) : "-") }
+            if showAbandoned { row.append(queued ? String(s.abandoned) : "-") }
+            row.append(queued ? "\(s.queueHighWaterMark)/\(s.queueCapacity)" : "-")
             rows.append(row)
         }
         var widths = [Int](repeating: 0, count: header.count)
