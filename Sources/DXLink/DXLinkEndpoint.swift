@@ -1,4 +1,4 @@
-import SluiceCore
+public import SluiceCore
 
 /// Where to connect and with which token.
 public struct DXLinkEndpoint: Sendable, Hashable, CustomStringConvertible {
@@ -54,22 +54,8 @@ public struct StaticTokenProvider: DXLinkTokenProvider {
 
 /// A DXLink failure with a stable code.
 public struct DXLinkError: Error, Sendable, CustomStringConvertible {
-    /// A kind of failure: an extensible set (a struct, like ``StageError/Code``), so a new one is no
-    /// breaking change for code that switches over them.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        /// The identifier (snake_case).
-        public var rawValue: String
-        /// A code with this identifier.
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
-
-        /// The token was rejected and no new one can be had.
-        public static let unauthorized = Code("unauthorized")
-        /// The URL is not a WebSocket URL.
-        public static let invalidURL = Code("invalid_url")
-        /// Reconnect attempts are exhausted.
-        public static let reconnectsExhausted = Code("reconnects_exhausted")
-    }
+    /// A kind of failure: an extensible set (see `StableCode`).
+    public typealias Code = StableCode<DXLinkError>
 
     /// The code.
     public var code: Code
@@ -83,6 +69,15 @@ public struct DXLinkError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension StableCode where Domain == DXLinkError {
+    /// The token was rejected and no new one can be had.
+    public static var unauthorized: Self { Self("unauthorized") }
+    /// The URL is not a WebSocket URL.
+    public static var invalidURL: Self { Self("invalid_url") }
+    /// Reconnect attempts are exhausted.
+    public static var reconnectsExhausted: Self { Self("reconnects_exhausted") }
 }
 
 /// Reconnect backoff: exponential with full jitter.

@@ -1,49 +1,44 @@
-/// What kind of problem a ``Diagnostic`` reports. Codes are stable strings for tooling.
-public struct DiagnosticCode: Hashable, Sendable, CustomStringConvertible {
-    /// The stable identifier, e.g. `unknown_field`.
-    public let rawValue: String
+/// What kind of problem a ``Diagnostic`` reports. Codes are stable strings for tooling; plugins may
+/// define their own (`DiagnosticCode("plugin")`).
+public typealias DiagnosticCode = StableCode<Diagnostic>
 
-    /// Creates a code; plugins may define their own.
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-
-    public var description: String { rawValue }
-
+extension StableCode where Domain == Diagnostic {
     /// The file could not be read.
-    public static let unreadableFile = DiagnosticCode("unreadable_file")
+    public static var unreadableFile: Self { Self("unreadable_file") }
     /// The file is not valid JSON.
-    public static let syntax = DiagnosticCode("syntax")
+    public static var syntax: Self { Self("syntax") }
     /// No stage kind of that name is registered.
-    public static let unknownKind = DiagnosticCode("unknown_kind")
+    public static var unknownKind: Self { Self("unknown_kind") }
     /// A member the spec does not define.
-    public static let unknownField = DiagnosticCode("unknown_field")
+    public static var unknownField: Self { Self("unknown_field") }
     /// A value of the wrong JSON type.
-    public static let wrongType = DiagnosticCode("wrong_type")
+    public static var wrongType: Self { Self("wrong_type") }
     /// A required member is missing.
-    public static let missingField = DiagnosticCode("missing_field")
+    public static var missingField: Self { Self("missing_field") }
     /// A value of the right type that is not allowed (bad enum value, out of range, bad format).
-    public static let invalidValue = DiagnosticCode("invalid_value")
+    public static var invalidValue: Self { Self("invalid_value") }
     /// Two stages share an id.
-    public static let duplicateID = DiagnosticCode("duplicate_id")
+    public static var duplicateID: Self { Self("duplicate_id") }
     /// `from` names a stage that does not exist.
-    public static let danglingFrom = DiagnosticCode("dangling_from")
+    public static var danglingFrom: Self { Self("dangling_from") }
     /// `from` names the stage itself.
-    public static let selfFrom = DiagnosticCode("self_from")
+    public static var selfFrom: Self { Self("self_from") }
     /// The stages form a cycle.
-    public static let cycle = DiagnosticCode("cycle")
+    public static var cycle: Self { Self("cycle") }
     /// A stage that needs input has no `from`.
-    public static let missingInput = DiagnosticCode("missing_input")
+    public static var missingInput: Self { Self("missing_input") }
     /// A source was given a `from`.
-    public static let unexpectedInput = DiagnosticCode("unexpected_input")
+    public static var unexpectedInput: Self { Self("unexpected_input") }
     /// Two connected stages have incompatible port types.
-    public static let portMismatch = DiagnosticCode("port_mismatch")
+    public static var portMismatch: Self { Self("port_mismatch") }
     /// A `${NAME}` reference to an unset environment variable.
-    public static let environment = DiagnosticCode("environment")
+    public static var environment: Self { Self("environment") }
     /// A filter or alert expression that does not parse or names unknown fields.
-    public static let expression = DiagnosticCode("expression")
+    public static var expression: Self { Self("expression") }
     /// A stage's own check of its configuration failed.
-    public static let configuration = DiagnosticCode("configuration")
+    public static var configuration: Self { Self("configuration") }
     /// A stage produces output nobody consumes.
-    public static let unusedOutput = DiagnosticCode("unused_output")
+    public static var unusedOutput: Self { Self("unused_output") }
 }
 
 /// One problem found in a pipeline file: where, what, what was expected, and a hint.

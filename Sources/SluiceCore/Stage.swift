@@ -80,38 +80,10 @@ public enum StageRole: String, Sendable, CaseIterable {
 
 /// A failure inside a stage, with a stable code, the stage it happened in and the error underneath.
 public struct StageError: Error, Sendable, CustomStringConvertible {
-    /// A stable identifier for a kind of stage failure, e.g. `write_failed`. A struct, not an enum, so a
-    /// stage module adds its own (`StageError.Code("quota_exceeded")`) without a change here.
-    public struct Code: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
-        /// The identifier as written in logs and reports (snake_case).
-        public var rawValue: String
+    /// A stable identifier for a kind of stage failure, e.g. `write_failed`; a stage module adds its own
+    /// (`StageError.Code("quota_exceeded")`) without a change here.
+    public typealias Code = StableCode<StageError>
 
-        /// A code with this identifier.
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public init(stringLiteral value: String) { rawValue = value }
-        public var description: String { rawValue }
-
-        /// A file, socket or program could not be opened or started.
-        public static let openFailed = Code("open_failed")
-        /// A write failed (full disk, closed pipe, a file made read-only).
-        public static let writeFailed = Code("write_failed")
-        /// A read failed.
-        public static let readFailed = Code("read_failed")
-        /// An external program failed or exited early.
-        public static let execFailed = Code("exec_failed")
-        /// A directory could not be created.
-        public static let mkdirFailed = Code("mkdir_failed")
-        /// A file could not be rotated.
-        public static let rotateFailed = Code("rotate_failed")
-        /// A record could not be written as asked.
-        public static let recordFailed = Code("record_failed")
-        /// Something a test or a stage waited for did not happen in time.
-        public static let waitTimeout = Code("wait_timeout")
-        /// A rule is invalid.
-        public static let invalidRule = Code("invalid_rule")
-        /// A path is invalid.
-        public static let invalidPath = Code("invalid_path")
-    }
 
     /// What kind of failure.
     public var code: Code
@@ -136,4 +108,27 @@ public struct StageError: Error, Sendable, CustomStringConvertible {
         if let underlying, "\(underlying)" != message { s += " (\(underlying))" }
         return s
     }
+}
+
+extension StableCode where Domain == StageError {
+    /// A file, socket or program could not be opened or started.
+    public static var openFailed: Self { Self("open_failed") }
+    /// A write failed (full disk, closed pipe, a file made read-only).
+    public static var writeFailed: Self { Self("write_failed") }
+    /// A read failed.
+    public static var readFailed: Self { Self("read_failed") }
+    /// An external program failed or exited early.
+    public static var execFailed: Self { Self("exec_failed") }
+    /// A directory could not be created.
+    public static var mkdirFailed: Self { Self("mkdir_failed") }
+    /// A file could not be rotated.
+    public static var rotateFailed: Self { Self("rotate_failed") }
+    /// A record could not be written as asked.
+    public static var recordFailed: Self { Self("record_failed") }
+    /// Something a test or a stage waited for did not happen in time.
+    public static var waitTimeout: Self { Self("wait_timeout") }
+    /// A rule is invalid.
+    public static var invalidRule: Self { Self("invalid_rule") }
+    /// A path is invalid.
+    public static var invalidPath: Self { Self("invalid_path") }
 }

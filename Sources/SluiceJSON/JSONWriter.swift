@@ -19,7 +19,9 @@ public struct JSONWriter: Sendable {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    /// Appends a JSON string literal with escaping.
+    /// Appends a JSON string literal with escaping. (Inlinable, like the number writers: sinks in other
+    /// modules call these per field.)
+    @inlinable
     public mutating func string(_ s: String) {
         bytes.append(UInt8(ascii: "\""))
         for b in s.utf8 {
@@ -39,6 +41,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Appends a number in shortest round-trip form; NaN and infinities become `null` (JSON has none).
+    @inlinable
     public mutating func number(_ v: Double) {
         guard v.isFinite else { raw("null"); return }
         if v == v.rounded(), abs(v) < 1e15 {
@@ -49,6 +52,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Appends an integer.
+    @inlinable
     public mutating func integer(_ v: Int64) {
         if v >= 0 && v < 10 { bytes.append(UInt8(ascii: "0") + UInt8(v)); return }
         bytes.append(contentsOf: String(v).utf8)

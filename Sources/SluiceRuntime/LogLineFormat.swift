@@ -27,8 +27,10 @@ public enum LogLineFormat: String, Sendable, CaseIterable {
         }
         switch self {
         case .text:
-            var line = "\(time.iso8601) \(level) \(message)"
-            for k in keys { line += " \(redactor.redact(k))=\(Self.plain(metadata[k]!, redactor))" }
+            // Control characters from outside (a server's ERROR text, a symbol) are shown escaped: a line
+            // on an operator's terminal never carries an escape sequence or a line break of its own.
+            var line = "\(time.iso8601) \(level) \(Self.visible(message))"
+            for k in keys { line += " \(Self.visible(redactor.redact(k)))=\(Self.visible(Self.plain(metadata[k]!, redactor)))" }
             return line
         case .json:
             var w = JSONWriter()
@@ -66,6 +68,35 @@ public enum LogLineFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// `text` with control characters shown escaped (`\n`, `\r`, `\t`, `\u001b`), the rest unchanged.
+    static func visible(_ text: String) -> String {
+        text.unicodeScalars.contains(where: isControl) ? escaped(text, quotes: false) : text
+    }
+
+    /// `text` with control characters escaped, and with `quotes`, `"` and `\` too (inside logfmt quotes).
+    static func escaped(_ text: String, quotes: Bool) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"" where quotes: out += "\\\""
+            case "\\" where quotes: out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where isControl(scalar):
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// C0 and C1 controls and DEL: what a terminal acts on instead of showing.
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+    }
+
     /// A metadata value as the text format has always shown it, redacted.
     static func plain(_ value: Logger.MetadataValue, _ redactor: SecretRedactor) -> String {
         redactor.redact("\(value)")
@@ -100,23 +131,8 @@ public enum LogLineFormat: String, Sendable, CaseIterable {
     /// A logfmt value: bare when it is a non-empty run of characters logfmt reads as one token, else in
     /// double quotes with `\` and `"` escaped and control characters as `\n`, `\r`, `\t` or `\u00XX`.
     static func quoted(_ value: String) -> String {
-        let bare = !value.isEmpty && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "=" && $0 != "\"" && $0 != "\\" && $0.value != 0x7F }
-        if bare { return value }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        let bare = !value.isEmpty && value.unicodeScalars.allSatisfy { $0 != " " && $0 != "=" && $0 != "\"" && $0 != "\\" && !isControl($0) }
+        return bare ? value : "\"" + escaped(value, quotes: true) + "\""
     }
 
     /// A logfmt key: the characters logfmt keys allow, anything else as `_`.

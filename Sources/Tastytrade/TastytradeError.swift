@@ -1,39 +1,11 @@
+public import SluiceCore
+
 /// A failed tastytrade API call, classified by HTTP status, with the API's stable error code and a
 /// redacted excerpt of the body. Never contains a secret.
 public struct TastytradeError: Error, Sendable, CustomStringConvertible {
-    /// A kind of failure: an extensible set (a struct, like `StageError.Code`), so a new one is no
-    /// breaking change for code that matches on them.
-    public struct Kind: Hashable, Sendable, CustomStringConvertible {
-        /// The identifier, as in metrics labels and logs (snake_case).
-        public var rawValue: String
-        /// A kind with this identifier.
-        public init(_ rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+    /// A kind of failure: an extensible set (see `StableCode`), as in metrics labels and logs.
+    public typealias Kind = StableCode<TastytradeError>
 
-        /// 401: the access token (or the OAuth grant) was refused.
-        public static let unauthorized = Kind("unauthorized")
-        /// 403: the token's scope or the account does not allow the call.
-        public static let forbidden = Kind("forbidden")
-        /// 404: no such resource.
-        public static let notFound = Kind("not_found")
-        /// 429: too many requests.
-        public static let rateLimited = Kind("rate_limited")
-        /// 5xx: the server failed.
-        public static let server = Kind("server")
-        /// Another 4xx (validation errors and the like).
-        public static let client = Kind("client")
-        /// The request timed out.
-        public static let timeout = Kind("timeout")
-        /// The connection failed (refused, reset, DNS, TLS).
-        public static let transport = Kind("transport")
-        /// The response was not the JSON expected.
-        public static let malformedResponse = Kind("malformed_response")
-        /// The circuit breaker is open: the call was not attempted.
-        public static let circuitOpen = Kind("circuit_open")
-        /// The request was cancelled (shutdown, the end of a run): not a failure of the server, never
-        /// retried, counted or held against the circuit breaker.
-        public static let cancelled = Kind("cancelled")
-    }
 
     /// The kind.
     public var kind: Kind
@@ -78,6 +50,32 @@ public struct TastytradeError: Error, Sendable, CustomStringConvertible {
         if let excerpt, !excerpt.isEmpty { s += " — body: \(excerpt)" }
         return s
     }
+}
+
+extension StableCode where Domain == TastytradeError {
+    /// 401: the access token (or the OAuth grant) was refused.
+    public static var unauthorized: Self { Self("unauthorized") }
+    /// 403: the token's scope or the account does not allow the call.
+    public static var forbidden: Self { Self("forbidden") }
+    /// 404: no such resource.
+    public static var notFound: Self { Self("not_found") }
+    /// 429: too many requests.
+    public static var rateLimited: Self { Self("rate_limited") }
+    /// 5xx: the server failed.
+    public static var server: Self { Self("server") }
+    /// Another 4xx (validation errors and the like).
+    public static var client: Self { Self("client") }
+    /// The request timed out.
+    public static var timeout: Self { Self("timeout") }
+    /// The connection failed (refused, reset, DNS, TLS).
+    public static var transport: Self { Self("transport") }
+    /// The response was not the JSON expected.
+    public static var malformedResponse: Self { Self("malformed_response") }
+    /// The circuit breaker is open: the call was not attempted.
+    public static var circuitOpen: Self { Self("circuit_open") }
+    /// The request was cancelled (shutdown, the end of a run): not a failure of the server, never
+    /// retried, counted or held against the circuit breaker.
+    public static var cancelled: Self { Self("cancelled") }
 }
 
 /// Replaces every known secret (client secret, refresh token, access and quote tokens) with `***`.

@@ -92,12 +92,19 @@ struct LogLineFormatTests {
     }
 
     @Test("logfmt: any value round-trips through quoting", arguments: [
-        "", "plain", "two words", "a=b", #"say "hi""#, #"back\slash"#, "line\nbreak\ttab\r", "\u{1}\u{7F}", "µs → ok", " lead",
+        "", "plain", "two words", "a=b", #"say "hi""#, #"back\slash"#, "line\nbreak\ttab\r", "\u{1}\u{7F}\u{85}", "µs → ok", " lead",
     ])
     func logfmtRoundTrip(value: String) {
         let fields = Self.parseLogfmt(Self.line(.logfmt, message: value, metadata: ["v": .string(value)]))
         #expect(fields["msg"] == value)
         #expect(fields["v"] == value)
+    }
+
+    @Test("text: a server's control characters are shown escaped, never sent to the terminal")
+    func textControlCharacters() {
+        let text = Self.line(.text, message: "ERROR \u{1B}[2Jcleared\nforged line", metadata: ["reason": "bell\u{7}\r"])
+        #expect(text == #"2023-11-14T22:13:20.000Z warning ERROR \u001b[2Jcleared\nforged line reason=bell\u0007\r"#)
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 })
     }
 
     @Test("text: the line people read, secrets redacted")
