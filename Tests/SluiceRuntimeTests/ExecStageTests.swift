@@ -99,6 +99,18 @@ struct ExecStageTests {
         }
     }
 
+    @Test("a program that closes stdout and stderr but never exits is killed when the run is cancelled: the run ends")
+    func lingeringProgram() async throws {
+        let marker = FileManager.default.temporaryDirectory.appendingPathComponent("sluice-linger-\(UUID().uuidString)").path
+        let path = try script("linger.py", "import sys, time\nsys.stdin.read()\nsys.stdout.close()\nsys.stderr.close()\nopen(\"\(marker)\", \"w\").close()\ntime.sleep(3600)\n")
+        let run = Task { try await TestPipeline(pipeline(#"["python3", "\#(path)"]"#, count: 10), registry: registry).run() }
+        // Once the marker exists the program has read everything and closed its output: the stage is
+        // waiting for it to exit.
+        #expect(try await eventually(within: .seconds(60)) { FileManager.default.fileExists(atPath: marker) })
+        run.cancel()
+        _ = try? await run.value  // returns: before the fix this waited for the program's hour-long sleep
+    }
+
     @Test("a program that cannot be started fails with its name")
     func missingProgram() async throws {
         await #expect {

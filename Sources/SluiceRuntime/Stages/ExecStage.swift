@@ -232,7 +232,13 @@ public struct ExecStage<Element: Record>: RecordGenericStage {
         } onCancel: {
             kill(pid, SIGKILL)
         }
-        await exit.wait()
+        // A program that closed its output but keeps running is killed if the run is cancelled meanwhile
+        // (the drain deadline), so the wait always ends.
+        await withTaskCancellationHandler {
+            await exit.wait()
+        } onCancel: {
+            kill(pid, SIGKILL)
+        }
         guard process.terminationReason == .exit, process.terminationStatus == 0 else {
             let how = process.terminationReason == .exit ? "exited with status \(process.terminationStatus)" : "was killed by signal \(process.terminationStatus)"
             throw StageError(.execFailed, "\(program) \(how)")
