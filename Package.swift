@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sluice", targets: ["sluice"]),
+        .library(name: "SluiceQueue", targets: ["SluiceQueue"]),
         .library(name: "SluiceCore", targets: ["SluiceCore"]),
         .library(name: "SluiceExpressions", targets: ["SluiceExpressions"]),
         .library(name: "SluiceRuntime", targets: ["SluiceRuntime"]),
@@ -45,12 +46,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
-            name: "SluiceCore",
+            name: "SluiceQueue",
             dependencies: [
-                "SluiceJSON",
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SluiceCore",
+            dependencies: [
+                "SluiceJSON", "SluiceQueue",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -62,7 +69,7 @@ let package = Package(
         .target(
             name: "SluiceRuntime",
             dependencies: [
-                "SluiceCore", "SluiceExpressions",
+                "SluiceCore", "SluiceQueue", "SluiceExpressions",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,7 +120,7 @@ let package = Package(
         .target(
             name: "BuiltinStages",
             dependencies: [
-                "SluiceCore", "SluiceRuntime", "MarketData", "DXLink", "DXLinkSimulator", "Tastytrade",
+                "SluiceCore", "SluiceQueue", "SluiceRuntime", "MarketData", "DXLink", "DXLinkSimulator", "Tastytrade",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -144,7 +151,7 @@ let package = Package(
         .target(
             name: "Alerting",
             dependencies: [
-                "SluiceCore", "SluiceExpressions", "MarketData",
+                "SluiceCore", "SluiceQueue", "SluiceExpressions", "MarketData",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -161,7 +168,7 @@ let package = Package(
         ),
         .target(
             name: "SluiceTesting",
-            dependencies: ["SluiceCore", "SluiceRuntime"],
+            dependencies: ["SluiceCore", "SluiceQueue", "SluiceRuntime"],
             swiftSettings: strictSettings
         ),
         .target(
@@ -185,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceCoreTests",
-            dependencies: ["SluiceCore", "SluiceExpressions", "SluiceTesting"],
+            dependencies: ["SluiceCore", "SluiceQueue", "SluiceExpressions", "SluiceTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -226,7 +233,7 @@ let package = Package(
         .testTarget(
             name: "PluginTests",
             dependencies: [
-                "SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "BuiltinStages",
+                "SluiceCore", "SluiceQueue", "SluiceRuntime", "SluiceTesting", "MarketData", "BuiltinStages",
                 "Candles", "CSVSink", "SQLiteSink", "Alerting", "SluiceStages", "HTTPTestServer", "DXLink", "DXLinkSimulator",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -234,7 +241,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TastytradeTests",
-            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "Tastytrade", "BuiltinStages", "MarketData", "DXLink", "DXLinkSimulator", "HTTPTestServer"],
+            dependencies: ["SluiceCore", "SluiceQueue", "SluiceRuntime", "SluiceTesting", "Tastytrade", "BuiltinStages", "MarketData", "DXLink", "DXLinkSimulator", "HTTPTestServer"],
             swiftSettings: strictSettings
         ),
         .testTarget(

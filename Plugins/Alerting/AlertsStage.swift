@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 public import SluiceCore
+import SluiceQueue
 import SluiceExpressions
 
 /// `alerts` (transform): rules over any records — conditions, crossings, % change over a window, spread

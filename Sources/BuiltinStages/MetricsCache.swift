@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceQueue
 import Synchronization
 import Tastytrade
 

@@ -1,3 +1,5 @@
+public import SluiceQueue
+
 import Synchronization
 
 /// A stage's input: an asynchronous sequence of batches, in order, ending when every upstream stage has

@@ -1,3 +1,4 @@
+import SluiceQueue
 import Synchronization
 
 /// Tells sources that the pipeline is shutting down gracefully: stop producing, then return.

@@ -1,6 +1,7 @@
 public import Logging
 public import CoreMetrics
 public import SluiceCore
+public import SluiceQueue
 import Synchronization
 
 /// The type-erased face of a queue, for the runtime's bookkeeping.

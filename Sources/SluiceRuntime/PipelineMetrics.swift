@@ -1,5 +1,6 @@
 import CoreMetrics
 import SluiceCore
+import SluiceQueue
 
 /// Publishes per-stage and per-edge counters through swift-metrics.
 ///

@@ -1,4 +1,5 @@
 public import SluiceCore
+public import SluiceQueue
 
 /// How one stage's input queue is set up (`queue` in the pipeline file).
 public struct QueueSpec: Sendable, Hashable {

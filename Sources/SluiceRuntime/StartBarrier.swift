@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceQueue
 import Synchronization
 
 /// Holds every stage task until all stages of the pipeline have been created.

@@ -1,4 +1,5 @@
 public import SluiceCore
+import SluiceQueue
 import Synchronization
 
 /// A clock that only moves when a test advances it, so time-based stages (rates, candle closes,

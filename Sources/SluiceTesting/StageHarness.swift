@@ -1,5 +1,6 @@
 import Logging
 public import SluiceCore
+import SluiceQueue
 import SluiceRuntime
 
 /// What a stage produced when run by ``StageHarness``.

@@ -2,6 +2,7 @@ import CSVSink
 import Foundation
 import MarketData
 import SluiceCore
+import SluiceQueue
 import SluiceRuntime
 import SluiceStages
 import SluiceTesting

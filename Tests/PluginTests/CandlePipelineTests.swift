@@ -5,6 +5,7 @@ import Foundation
 import GRDB
 import MarketData
 import SluiceCore
+import SluiceQueue
 import SluiceRuntime
 import SluiceStages
 import SluiceTesting

@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceQueue
 import Testing
 
 /// The queue's decisions, call by call, with no tasks and no locks: what each policy keeps, drops and

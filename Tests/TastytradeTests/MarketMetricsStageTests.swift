@@ -3,6 +3,7 @@ import Foundation
 import HTTPTestServer
 import Logging
 import SluiceCore
+import SluiceQueue
 import SluiceRuntime
 import SluiceTesting
 import Synchronization

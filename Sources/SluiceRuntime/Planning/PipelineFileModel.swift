@@ -1,4 +1,5 @@
 import SluiceCore
+import SluiceQueue
 import SluiceExpressions
 
 /// A stage as the file declares it, with the pointer of every part; the configuration phase adds its

@@ -32,18 +32,15 @@ public struct QueuePolicy: Hashable, Sendable, CustomStringConvertible {
     public var description: String { base.rawValue }
 }
 
-/// The key `conflate` keeps the latest event for: the record type plus the values of the key fields.
-public struct ConflationKey: Hashable, Sendable {
-    /// The record type, so a Quote and a Trade for one symbol are kept apart.
-    public var recordType: String
-    /// The values of the key fields.
-    public var values: [FieldValue]
+/// The key `conflate` keeps the latest event for. The queue only compares keys; what a key is made of
+/// is the caller's (a pipeline keys records by type and key fields: `ConflationKey(recordType:values:)`
+/// in SluiceCore).
+public struct ConflationKey: Hashable, @unchecked Sendable {
+    // Unchecked: `AnyHashable` is not `Sendable`, but the only initializer takes a `Sendable` value.
+    private let base: AnyHashable
 
-    /// Creates a key.
-    public init(recordType: String, values: [FieldValue]) {
-        self.recordType = recordType
-        self.values = values
-    }
+    /// A key made of `value`: two keys are equal when their values are.
+    public init(_ value: some Hashable & Sendable) { base = AnyHashable(value) }
 }
 
 /// A snapshot of a queue's counters. All counts are exact.
