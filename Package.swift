@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "SQLiteSink", targets: ["SQLiteSink"]),
         .library(name: "Alerting", targets: ["Alerting"]),
         .library(name: "SluiceStages", targets: ["SluiceStages"]),
+        .library(name: "SluiceHTTP", targets: ["SluiceHTTP"]),
         .library(name: "SluiceCLI", targets: ["SluiceCLI"]),
     ],
     dependencies: [
@@ -39,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.6.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .target(
@@ -111,6 +113,7 @@ let package = Package(
             dependencies: [
                 "SluiceCore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -167,6 +170,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "SluiceHTTP",
+            dependencies: [
+                "SluiceCore", "SluiceRuntime",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "SluiceTesting",
             dependencies: ["SluiceCore", "SluiceQueue", "SluiceRuntime"],
             swiftSettings: strictSettings
@@ -174,7 +190,7 @@ let package = Package(
         .target(
             name: "SluiceCLI",
             dependencies: [
-                "SluiceCore", "SluiceRuntime", "BuiltinStages", "DXLink", "DXLinkSimulator", "Tastytrade",
+                "SluiceCore", "SluiceRuntime", "SluiceHTTP", "BuiltinStages", "DXLink", "DXLinkSimulator", "Tastytrade",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -252,7 +268,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SluiceCLITests",
-            dependencies: ["sluice", "SluiceCLI", "SluiceCore", "SluiceRuntime", "HTTPTestServer", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["sluice", "SluiceCLI", "SluiceCore", "SluiceRuntime", "SluiceHTTP", "HTTPTestServer", "DXLinkSimulator", "FaultProxy", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strictSettings
         ),
     ]

@@ -305,7 +305,11 @@ public struct DXLinkSourceStage: Stage {
                 stop.trigger()
             }
             do {
-                try await session.run(shutdown: stop) { frame in try await output.send(frame) }
+                let feed = DXLinkFeedReporter(context: context)
+                try await session.run(shutdown: stop) { frame in
+                    feed.observe(frame)
+                    try await output.send(frame)
+                }
             } catch let error as DXLinkError {
                 throw StageError(StageError.Code(error.code.rawValue), error.message, underlying: error)
             }

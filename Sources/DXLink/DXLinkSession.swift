@@ -369,6 +369,8 @@ public struct DXLinkSession: Sendable {
 
 /// The reader, timer and shutdown watcher of one open WebSocket.
 private struct ConnectionDriver: Sendable {
+    /// The ERROR codes the protocol defines; anything else is counted as `OTHER`.
+    static let serverErrorCodes: Set<String> = ["UNSUPPORTED_PROTOCOL", "TIMEOUT", "UNAUTHORIZED", "INVALID_MESSAGE", "BAD_ACTION", "UNKNOWN"]
     let session: DXLinkSession
     let live: DXLinkSession.LiveConnection
     let outbound: WebSocketOutboundWriter
@@ -437,7 +439,9 @@ private struct ConnectionDriver: Sendable {
                 return .ended(transport: nil)
             case let .serverError(channel, code, message):
                 stats.serverErrors.withLock { $0[code, default: 0] += 1 }
-                Counter(label: "sluice_dxlink_server_errors_total", dimensions: [("stage", metrics.label), ("code", code)]).increment()
+                // The label takes the protocol's codes only: a server cannot grow the metric without bound.
+                let label = Self.serverErrorCodes.contains(code) ? code : "OTHER"
+                Counter(label: "sluice_dxlink_server_errors_total", dimensions: [("stage", metrics.label), ("code", label)]).increment()
                 session.logger.warning("DXLink server error", metadata: ["channel": "\(channel)", "code": "\(code)", "message": "\(message)"])
             case .unknownMessage(let type):
                 stats.unknownMessages.add(1, ordering: .relaxed)
@@ -559,7 +563,7 @@ final class SessionMetrics: Sendable {
         messagesOut = Counter(label: "sluice_dxlink_messages_out_total", dimensions: d, factory: factory)
         bytesIn = Counter(label: "sluice_dxlink_bytes_in_total", dimensions: d, factory: factory)
         bytesOut = Counter(label: "sluice_dxlink_bytes_out_total", dimensions: d, factory: factory)
-        reconnectLatency = Metrics.Timer(label: "sluice_dxlink_reconnect_latency", dimensions: d, factory: factory)
-        uptime = Metrics.Timer(label: "sluice_dxlink_connection_uptime", dimensions: d, factory: factory)
+        reconnectLatency = Metrics.Timer(label: "sluice_dxlink_reconnect_latency_seconds", dimensions: d, factory: factory)
+        uptime = Metrics.Timer(label: "sluice_dxlink_connection_uptime_seconds", dimensions: d, factory: factory)
     }
 }

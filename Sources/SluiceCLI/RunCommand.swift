@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import SluiceCore
+import SluiceHTTP
 import SluiceRuntime
 import Synchronization
 import UnixSignals
@@ -40,12 +41,18 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Do not show the live status line, even on a terminal.")
     var noStatus = false
 
+    @Option(help: "Serve /metrics (Prometheus), /health and /ready here while the run lasts: host:port, [IPv6]:port, or a port on 127.0.0.1 (0: any free port). Overrides the pipeline file's \"http\".")
+    var http: String?
+
     func validate() throws {
         guard DurationText.parse(drainTimeout) != nil else {
             throw ValidationError("--drain-timeout: expected \(DurationText.expected), got \"\(drainTimeout)\"")
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level: expected one of trace, debug, info, notice, warning, error, critical; got \"\(logLevel)\"")
+        }
+        if let http, OperatorAddress(parsing: http) == nil {
+            throw ValidationError("--http: expected \(OperatorAddress.expected); got \"\(http)\"")
         }
         guard LogLineFormat(rawValue: logFormat) != nil else {
             throw ValidationError("--log-format: expected one of text, json, logfmt; got \"\(logFormat)\"")
@@ -65,7 +72,22 @@ struct RunCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "sluice")
+        // The exposition needs the metrics backend in place before the pipeline makes any metric.
+        let address = http.flatMap(OperatorAddress.init(parsing:)) ?? plan.http
+        let exposition = address.map { _ in PrometheusBootstrap.bootstrap() }
         let pipeline = Pipeline(plan: plan, logger: logger)
+        var endpoint: OperatorEndpoint?
+        if let address, let exposition {
+            do {
+                endpoint = try await OperatorEndpoint.bind(address, routes: OperatorRoutes(health: { pipeline.health() }, metrics: exposition), logger: logger)
+            } catch {
+                printError("error: \(error)")
+                throw ExitCode(ExitStatus.runtimeFailure)
+            }
+            if !address.isLoopback {
+                logger.warning("the operator endpoint listens beyond this machine; anyone who can reach it sees the pipeline's metrics and health", metadata: ["address": "\(address)"])
+            }
+        }
         let drain = DurationText.parse(drainTimeout)!
         let service = PipelineService(pipeline)
         let group = GroupHandle()
@@ -75,6 +97,10 @@ struct RunCommand: AsyncParsableCommand {
             .init(service: SignalService(logger: logger, drain: drain, secondSignal: secondSignalSeen) { await group.triggerGracefulShutdown() },
                   successTerminationBehavior: .ignore, failureTerminationBehavior: .cancelGroup),
         ]
+        if let endpoint {
+            // Before the pipeline, so it is shut down after it: it answers while the pipeline drains.
+            services.append(.init(service: endpoint, successTerminationBehavior: .ignore, failureTerminationBehavior: .cancelGroup))
+        }
         if showStatus {
             services.append(.init(service: StatusLineService(pipeline: pipeline, terminal: terminal), successTerminationBehavior: .ignore))
         }

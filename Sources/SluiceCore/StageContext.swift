@@ -85,6 +85,8 @@ public final class StageCounters: Sendable {
     public let skipped = EventCounter()
     /// How many times the stage was restarted.
     public let restarts = EventCounter()
+    /// The feed state a source last reported (``StageContext/reportFeed(_:)``).
+    public let feed = FeedHealthCell()
     let logGate = LogGate()
 
     /// Creates zeroed counters.

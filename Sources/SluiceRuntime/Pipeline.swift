@@ -17,8 +17,9 @@ extension BatchQueue: AnyBatchQueue {}
 
 /// A stage with its ports wired, ready to be created and run (again, after a restart).
 protocol StageRunning: Sendable {
-    /// Creates the stage; the first time, waits at `barrier` until every stage is created, then runs it.
-    func makeAndRun(barrier: StartBarrier?) async throws
+    /// Creates the stage; the first time, waits at `barrier` until every stage is created, then marks it
+    /// running in `status` and runs it.
+    func makeAndRun(barrier: StartBarrier?, status: StageStatusCell) async throws
     /// Before a restart: hand the batch in flight to the next instance.
     func prepareRestart()
 }
@@ -29,7 +30,7 @@ struct TypedStageRunner<S: Stage>: StageRunning {
     let input: Inbound<S.Input>
     let output: Outbound<S.Output>
 
-    func makeAndRun(barrier: StartBarrier?) async throws {
+    func makeAndRun(barrier: StartBarrier?, status: StageStatusCell) async throws {
         let stage: S
         do {
             stage = try S(configuration: configuration, context: context)
@@ -38,6 +39,7 @@ struct TypedStageRunner<S: Stage>: StageRunning {
             throw error
         }
         try await barrier?.arrive()
+        status.set(.running)
         try await stage.run(input: input, output: output)
     }
 
@@ -91,6 +93,8 @@ public final class Pipeline: Sendable {
         let input: (any AnyBatchQueue)?
         let outputs: [any AnyBatchQueue]
         let runner: any StageRunning
+        let status = StageStatusCell()
+        let activity = ActivityWatch()
     }
 
     /// Wires the plan: one queue per stage input, each stage's output to its consumers' queues.
@@ -159,11 +163,14 @@ public final class Pipeline: Sendable {
         let start = ContinuousClock.now
         started.withLock { $0 = start }
         logger.info("pipeline started", metadata: ["pipeline": "\(plan.name)", "stages": "\(nodes.count)"])
-        let metrics = PipelineMetrics(pipeline: plan.name, stages: nodes.map { ($0.stage.id, $0.counters, $0.input) }, factory: metricsFactory ?? MetricsSystem.factory)
+        let metrics = PipelineMetrics(
+            pipeline: plan.name,
+            stages: nodes.map { ($0.stage.id, $0.stage.descriptor.role == .source, $0.counters, $0.input) },
+            factory: metricsFactory ?? MetricsSystem.factory)
         var failure: PipelineFailure?
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await metrics.run() }
+                group.addTask { try await metrics.run { self.health() } }
                 defer { group.cancelAll() }
                 try await self.runStages()
             }
@@ -172,7 +179,6 @@ public final class Pipeline: Sendable {
         } catch is CancellationError {
             // Reported below as cancelled.
         }
-        metrics.flush()
         let elapsed = ContinuousClock.now - start
         let outcome: PipelineReport.Outcome
         if failure != nil {
@@ -183,6 +189,7 @@ public final class Pipeline: Sendable {
             outcome = shutdownSignal.isRequested ? .shutDown : .completed
         }
         finished.withLock { $0 = (outcome, elapsed, failure) }
+        metrics.flush(health())
         let report = self.report()
         if let failure {
             logger.error("pipeline failed", metadata: ["error": "\(failure)"])
@@ -215,23 +222,27 @@ public final class Pipeline: Sendable {
         while true {
             defer { barrier = nil }
             do {
-                try await node.runner.makeAndRun(barrier: barrier)
+                try await node.runner.makeAndRun(barrier: barrier, status: node.status)
+                node.status.set(.finished)
                 return
             } catch is QueueClosedError {
                 // Every stage downstream has stopped: nobody is left to send to. Not this stage's failure;
                 // if a consumer failed, that failure is the run's.
+                node.status.set(.finished)
                 return
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 node.counters.errors.add(1)
                 let message = redactor.redact("\(error)")
                 guard let restart = node.stage.errorPolicy.restartPolicy else {
+                    node.status.fail(.failed, error: message)
                     throw PipelineFailure(stageID: node.stage.id, kind: node.stage.kind, message: message, cause: error, restarts: nil)
                 }
                 // A stage that ran well for a while starts its backoff afresh.
                 if ContinuousClock.now - lastStart > restart.maxBackoff * 2 { attempt = 0 }
                 attempt += 1
                 if let max = restart.maxRestarts, attempt > max {
+                    node.status.fail(.failed, error: message)
                     throw PipelineFailure(stageID: node.stage.id, kind: node.stage.kind, message: message, cause: error, restarts: max)
                 }
                 var rng = SystemRandomNumberGenerator()
@@ -240,13 +251,45 @@ public final class Pipeline: Sendable {
                     "stage": "\(node.stage.id)", "error": "\(message)", "attempt": "\(attempt)", "backoff": "\(DurationText.format(wait))",
                 ])
                 // A source that fails while the pipeline drains is not restarted.
-                if shutdownSignal.isRequested && node.stage.descriptor.role == .source { return }
+                if shutdownSignal.isRequested && node.stage.descriptor.role == .source {
+                    node.status.fail(.finished, error: message)
+                    return
+                }
+                node.status.fail(.restarting, error: message)
                 node.counters.restarts.add(1)
-                try await ContinuousClock().sleep(for: wait)
+                // A drain that begins during the backoff cuts it short, so the restarted stage can take what
+                // is left in its queue; a stage that fails again while draining waits out its backoff (a
+                // stage that cannot take its input is what the drain deadline is for).
+                if shutdownSignal.isRequested {
+                    try await ContinuousClock().sleep(for: wait)
+                } else {
+                    let clock = SystemClock()
+                    _ = try await clock.sleep(until: clock.now.advanced(by: wait), unless: shutdownSignal)
+                }
                 node.runner.prepareRestart()
                 lastStart = ContinuousClock.now
             }
         }
+    }
+
+    /// Each stage's state, each source's feed and the verdicts `/health` and `/ready` give, now.
+    public func health() -> PipelineHealth {
+        let outcome = finished.withLock { $0?.0 } ?? .running
+        let now = ContinuousClock.now
+        return PipelineHealth(
+            pipeline: plan.name, outcome: outcome, draining: shutdownSignal.isRequested,
+            stages: nodes.map { node in
+                let status = node.status.current
+                let isSource = node.stage.descriptor.role == .source
+                return PipelineHealth.Stage(
+                    id: node.stage.id, kind: node.stage.kind, role: node.stage.descriptor.role.rawValue,
+                    state: status.state, lastError: status.lastError, restarts: node.counters.restarts.value,
+                    queueDepth: node.input?.statistics.depth, queueCapacity: node.input?.capacity,
+                    feed: node.counters.feed.current.map {
+                        PipelineHealth.Feed(state: $0.state, delivering: $0.isDelivering, time: $0.time.iso8601, reason: $0.reason.map(redactor.redact))
+                    },
+                    lastEventAgeSeconds: isSource ? node.activity.age(count: node.counters.eventsOut.value, now: now) : nil)
+            })
     }
 
     /// The counters now (outcome `running` while the pipeline runs).

@@ -61,6 +61,8 @@ public struct PipelinePlan: Sendable {
     public var stages: [PlannedStage]
     /// Values of secret fields, so the runtime can redact them from any log line or error.
     public var secrets: [String]
+    /// Where the pipeline file asks the operator endpoint to listen (`http`), if it does.
+    public var http: OperatorAddress?
 
     /// The stage with id `id`.
     public func stage(_ id: String) -> PlannedStage? { stages.first { $0.id == id } }

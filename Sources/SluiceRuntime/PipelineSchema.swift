@@ -50,6 +50,8 @@ public enum PipelineSchema {
                 ("description", obj([("type", "string")])),
                 ("plugins", obj([("type", "array"), ("items", obj([("type", "string")])),
                                  ("description", "Stage libraries to load (paths relative to this file), built with `sluice build-plugin`.")])),
+                ("http", obj([("type", "string"),
+                              ("description", .string("Where the operator endpoint (/metrics, /health, /ready) listens: \(OperatorAddress.expected). Off when absent; `sluice run --http` overrides it."))])),
                 ("stages", obj([("type", "array"), ("minItems", .number(1)), ("items", stage)])),
             ])),
         ])

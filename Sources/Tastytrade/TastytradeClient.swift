@@ -26,6 +26,7 @@ public final class TastytradeClient: Sendable {
     private let tokens: AccessTokens
     private let quoteTokens = Mutex<QuoteToken?>(nil)
     private let issuedSecrets = Mutex<[String]>([])
+    private let metrics: RESTMetrics
 
     /// Creates a client. Nothing is sent until the first call.
     public init(configuration: TastytradeConfiguration, clock: any StageClock = SystemClock(), logger: Logger = Logger(label: "sluice.tastytrade")) {
@@ -33,6 +34,7 @@ public final class TastytradeClient: Sendable {
         self.clock = clock
         self.logger = logger
         self.breaker = CircuitBreaker(failureThreshold: configuration.breakerThreshold, openDuration: configuration.breakerOpenDuration, clock: clock)
+        self.metrics = RESTMetrics(baseURL: configuration.baseURL)
         self.limiter = RateLimiter(limit: configuration.rateLimit, per: configuration.rateWindow, clock: clock)
         let box = Mutex<(@Sendable () async throws -> AccessTokens.Token)?>(nil)
         self.tokens = AccessTokens(clock: clock, margin: configuration.refreshMargin) {
@@ -91,6 +93,7 @@ public final class TastytradeClient: Sendable {
         var rejected: String?
         while true {
             attempt += 1
+            defer { metrics.breaker(breaker.state) }
             guard breaker.admit() else {
                 throw TastytradeError(.circuitOpen, message: "the circuit breaker is open after repeated failures; \(path) was not called")
             }
@@ -175,8 +178,10 @@ public final class TastytradeClient: Sendable {
             let response = try await Self.http.execute(request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
             var buffer = try await response.body.collect(upTo: 16 * 1024 * 1024)
             let text = buffer.readString(length: buffer.readableBytes) ?? ""
+            metrics.request(path: Self.path(of: url), outcome: String(response.status.code))
             return (Int(response.status.code), response.headers, text)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            metrics.request(path: Self.path(of: url), outcome: "timeout")
             throw TastytradeError(.timeout, message: "\(method.rawValue) \(Self.path(of: url)) timed out after \(DurationText.format(configuration.timeout))")
         } catch let error as HTTPClientError where error == .cancelled {
             throw TastytradeError(.cancelled, message: "\(method.rawValue) \(Self.path(of: url)) was cancelled")
@@ -184,6 +189,7 @@ public final class TastytradeClient: Sendable {
             throw TastytradeError(.cancelled, message: "\(method.rawValue) \(Self.path(of: url)) was cancelled")
         } catch {
             if Task.isCancelled { throw TastytradeError(.cancelled, message: "\(method.rawValue) \(Self.path(of: url)) was cancelled") }
+            metrics.request(path: Self.path(of: url), outcome: "error")
             throw TastytradeError(.transport, message: "\(method.rawValue) \(Self.path(of: url)) failed: \(scrubber.scrub("\(error)"))")
         }
     }

@@ -82,12 +82,14 @@ struct PipelineFileModel {
     var name: String?
     /// `plugins`, when given (loaded in the next phase).
     var plugins: JSONValue?
+    /// `http`: where the operator endpoint listens, when given.
+    var http: OperatorAddress?
     /// The stages, or `nil` when there are none to check (no `stages`, not an array, or empty).
     var stages: [StageDraft]?
 
     /// `$schema` binds the file to a JSON Schema in editors (VS Code, JetBrains); Sluice only checks it is
     /// a string.
-    static let topLevelKeys = ["$schema", "name", "description", "plugins", "stages"]
+    static let topLevelKeys = ["$schema", "name", "description", "plugins", "http", "stages"]
     static let stageKeys = ["id", "kind", "from", "config", "queue", "on_error", "description"]
 
     static func read(_ root: JSONValue, substituted: Set<JSONPointer>, problems: inout [Diagnostic]) -> PipelineFileModel {
@@ -98,7 +100,7 @@ struct PipelineFileModel {
         }
         for key in object.keys where !topLevelKeys.contains(key) {
             problems.report(.unknownField, JSONPointer.root.appending(key), "unknown top-level field \"\(key)\"",
-                            expected: "one of \"$schema\", \"name\", \"description\", \"plugins\", \"stages\"", hint: didYouMean(key, in: topLevelKeys))
+                            expected: "one of " + topLevelKeys.map { "\"\($0)\"" }.joined(separator: ", "), hint: didYouMean(key, in: topLevelKeys))
         }
         if let schema = object["$schema"], schema.stringValue == nil {
             problems.report(.wrongType, .root.appending("$schema"), "wrong type: got \(schema.kindName)", expected: "the URL or path of a JSON Schema, as a string")
@@ -110,6 +112,15 @@ struct PipelineFileModel {
             problems.report(.wrongType, .root.appending("description"), "wrong type: got \(d.kindName)", expected: "a string")
         }
         model.plugins = object["plugins"]
+        if let h = object["http"] {
+            if case .string(let text) = h, let address = OperatorAddress(parsing: text) {
+                model.http = address
+            } else {
+                problems.report(h.stringValue == nil ? .wrongType : .invalidValue, .root.appending("http"),
+                                h.stringValue.map { "not an address: \"\($0)\"" } ?? "wrong type: got \(h.kindName)",
+                                expected: OperatorAddress.expected)
+            }
+        }
         guard let stagesValue = object["stages"] else {
             problems.report(.missingField, .root, "missing required field \"stages\"", expected: "an array of stage objects")
             return model

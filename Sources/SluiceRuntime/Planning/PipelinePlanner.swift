@@ -106,7 +106,7 @@ public struct PipelinePlanner: Sendable {
         let secrets = graph.order.flatMap { drafts[graph.nodes[$0]].secrets }
 
         guard problems.isEmpty else { throw Self.failure(problems, in: document, file: file) }
-        return PipelinePlan(name: model.name ?? defaultName, file: file, stages: stages, secrets: secrets)
+        return PipelinePlan(name: model.name ?? defaultName, file: file, stages: stages, secrets: secrets, http: model.http)
     }
 
     /// The problems, each with the file and its position, in the order they appear in the file.

@@ -1,0 +1,184 @@
+import DXLinkSimulator
+import FaultProxy
+import Foundation
+import SluiceRuntime
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// `sluice run --http`: a real process, scraped over loopback while it runs.
+@Suite("The operator endpoint")
+struct OperatorEndpointTests {
+    /// One answer from the endpoint.
+    struct Answer {
+        var status: Int
+        var body: String
+    }
+
+    static func get(_ url: String) async throws -> Answer {
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        let (data, response) = try await session.data(from: URL(string: url)!)
+        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+    }
+
+    /// The endpoint's base URL, read from the run's JSON log line "operator endpoint listening".
+    static func endpointURL(of run: SluiceProcess) async throws -> String {
+        var url: String?
+        try await waitUntil("the operator endpoint's log line") {
+            for line in run.stderrSoFar.split(separator: "\n") where line.contains("operator endpoint listening") {
+                if let data = line.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                    url = object["url"] as? String
+                }
+            }
+            return url != nil
+        }
+        return url!
+    }
+
+    /// Polls `path` until its status is `status`; returns the body.
+    static func await(_ base: String, _ path: String, status: Int) async throws -> String {
+        var body = ""
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            if let answer = try? await Self.get(base + path), answer.status == status { return answer.body }
+            guard ContinuousClock.now < deadline else { throw WaitTimeout(what: "\(path) answering \(status); last: \(body)") }
+            body = (try? await Self.get(base + path))?.body ?? ""
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Scrapes `/metrics` until `series` passes `condition` (the reporter publishes once a second);
+    /// returns the last exposition.
+    static func scrape(_ base: String, until series: String, _ condition: (Double) -> Bool) async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(60)
+        var body = try await get(base + "/metrics").body
+        while !condition(sample(body, series) ?? 0), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            body = try await get(base + "/metrics").body
+        }
+        return body
+    }
+
+    /// The value of the sample `name{labels}` in an exposition.
+    static func sample(_ exposition: String, _ series: String) -> Double? {
+        for line in exposition.split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1))
+        }
+        return nil
+    }
+
+    @Test("/ready goes 503 → 200 → 503 → 200 across a feed that connects, drops and comes back; /metrics is valid Prometheus text whose counters move; /health shows the feed")
+    func readinessFollowsTheFeed() async throws {
+        var sim = SimulatorConfiguration()
+        sim.token = "endpoint-test-token"
+        sim.rate = 500
+        try await DXLinkSimulator.withRunning(sim) { simulator in
+            try await FaultProxy.withRunning(upstreamPort: simulator.port) { proxy in
+                // Frozen first: the handshake cannot finish, so the run is certainly not ready yet.
+                proxy.set(.freeze)
+                let dir = try temporaryDirectory()
+                let file = dir.appendingPathComponent("feed.json")
+                try write(#"""
+                    {"name": "endpoint", "stages": [
+                      {"id": "feed", "kind": "dxlink", "config": {
+                        "url": "ws://127.0.0.1:\#(proxy.port)", "token": "endpoint-test-token",
+                        "symbols": ["AAPL", "SPY"], "events": ["Quote"],
+                        "reconnect": {"initial_delay": "20ms", "max_delay": "100ms"}}},
+                      {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
+                      {"id": "out", "kind": "null", "from": "decode"}
+                    ]}
+                    """#, to: file)
+                let run = try SluiceProcess(["run", file.path, "--http", "127.0.0.1:0", "--log-format", "json", "--no-summary"], directory: dir)
+                let base = try await Self.endpointURL(of: run)
+
+                let before = try await Self.get(base + "/ready")
+                #expect(before.status == 503)
+                #expect(before.body.contains("feed"))
+
+                proxy.set(.pass)
+                _ = try await Self.await(base, "/ready", status: 200)
+                let first = try await Self.get(base + "/metrics")
+                #expect(first.status == 200)
+                // Counters move between scrapes.
+                let out = #"sluice_stage_events_out_total{pipeline="endpoint",stage="feed"}"#
+                let firstCount = Self.sample(first.body, out) ?? 0
+                let second = try await Self.scrape(base, until: out) { $0 > firstCount }
+                #expect((Self.sample(second, out) ?? 0) > firstCount)
+                #expect(Self.sample(second, #"sluice_feed_delivering{pipeline="endpoint",stage="feed"}"#) == 1)
+                try await Self.promtoolAccepts(second, in: dir)
+
+                let health = try await Self.get(base + "/health")
+                #expect(health.status == 200)
+                let object = try JSONSerialization.jsonObject(with: Data(health.body.utf8)) as? [String: Any]
+                let stages = object?["stages"] as? [[String: Any]] ?? []
+                let feed = stages.first { $0["id"] as? String == "feed" }?["feed"] as? [String: Any]
+                #expect(feed?["state"] as? String == "subscribed")
+                #expect(feed?["delivering"] as? Bool == true)
+
+                // The feed drops, and the reconnect cannot get through: not ready, with the reason.
+                proxy.set(.freeze)
+                proxy.resetAll()
+                let down = try await Self.await(base, "/ready", status: 503)
+                #expect(down.contains("feed: feed"))
+                proxy.set(.pass)
+                _ = try await Self.await(base, "/ready", status: 200)
+                let connects = #"sluice_dxlink_connects_total{stage="feed"}"#
+                let after = try await Self.scrape(base, until: connects) { $0 >= 2 }
+                #expect((Self.sample(after, connects) ?? 0) >= 2)
+
+                run.signal(SIGTERM)
+                let result = await run.wait()
+                #expect(result.status == 0)
+                // The endpoint closed with the run.
+                await #expect(throws: (any Error).self) { try await Self.get(base + "/health") }
+            }
+        }
+    }
+
+    @Test("/health answers 503 naming a stage that failed and is waiting to restart, with its error")
+    func healthShowsAFailedStage() async throws {
+        let dir = try temporaryDirectory()
+        let file = dir.appendingPathComponent("failing.json")
+        try write(#"""
+            {"name": "failing", "http": "127.0.0.1:0", "stages": [
+              {"id": "gen", "kind": "generate", "config": {"rate": 20, "symbols": ["A"]}},
+              {"id": "prog", "kind": "exec", "from": "gen",
+               "config": {"command": ["false"], "output": {"columns": ["symbol:string"]}},
+               "on_error": {"action": "restart", "backoff": "1m", "max_backoff": "1m"}},
+              {"id": "out", "kind": "null", "from": "prog"}
+            ]}
+            """#, to: file)
+        // (`false` never takes its input, so the drain cannot finish: a short deadline ends the run.)
+        let run = try SluiceProcess(["run", file.path, "--log-format", "json", "--no-summary", "--drain-timeout", "1s"], directory: dir)
+        let base = try await Self.endpointURL(of: run)
+        let body = try await Self.await(base, "/health", status: 503)
+        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        #expect(object?["status"] as? String == "failing")
+        let prog = (object?["stages"] as? [[String: Any]])?.first { $0["id"] as? String == "prog" }
+        #expect(prog?["state"] as? String == "restarting")
+        #expect((prog?["last_error"] as? String)?.contains("status 1") == true)
+        #expect(try await Self.get(base + "/ready").status == 503)
+        #expect(try await Self.get(base + "/nothing").status == 404)
+        run.signal(SIGTERM)
+        _ = await run.wait()
+    }
+
+    /// Checks an exposition with `promtool check metrics` (Debian package `prometheus`; `.ci/setup`
+    /// installs it).
+    static func promtoolAccepts(_ exposition: String, in dir: URL) async throws {
+        let input = dir.appendingPathComponent("metrics.txt")
+        try write(exposition, to: input)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "promtool check metrics < '\(input.path)' 2>&1"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        let exit = ProcessExit(process)
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        await waitForExit(of: process, exit)
+        #expect(process.terminationStatus == 0, "promtool check metrics: \(output)")
+    }
+}
