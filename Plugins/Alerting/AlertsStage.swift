@@ -183,7 +183,7 @@ public struct AlertsStage<Element: Record>: RecordGenericStage {
         if notify.stdout {
             var text = ""
             for a in alerts { text += "ALERT [\(a.severity.rawValue)] \(a.time.iso8601) \(a.message)\n" }
-            try FileOutput.writeAll(STDOUT_FILENO, Array(text.utf8), path: "standard output")
+            try context.console.write(Array(text.utf8))
         }
         if notify.log {
             for a in alerts {

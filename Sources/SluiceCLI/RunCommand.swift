@@ -75,7 +75,7 @@ struct RunCommand: AsyncParsableCommand {
         // The exposition needs the metrics backend in place before the pipeline makes any metric.
         let address = http.flatMap(OperatorAddress.init(parsing:)) ?? plan.http
         let exposition = address.map { _ in PrometheusBootstrap.bootstrap() }
-        let pipeline = Pipeline(plan: plan, logger: logger)
+        let pipeline = Pipeline(plan: plan, logger: logger, console: ConsoleOutput { try terminal.writeOutput($0) })
         var endpoint: OperatorEndpoint?
         if let address, let exposition {
             do {

@@ -1,4 +1,5 @@
 import Foundation
+import SluiceCore
 import Synchronization
 
 /// The live status line on standard error, and every other line written there, kept apart: a line
@@ -21,6 +22,19 @@ final class TerminalStatus: Sendable {
             FileHandle.standardError.write(Data(out.utf8))
         }
     }
+
+    /// Writes `bytes` to standard output. When standard output is the same terminal, the status line
+    /// is cleared first and redrawn after, so an alert never lands at the end of it.
+    func writeOutput(_ bytes: [UInt8]) throws {
+        try shown.withLock { status in
+            let around = enabled && status != nil && Self.outputIsTerminal
+            if around { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            defer { if around, let status { FileHandle.standardError.write(Data(status.utf8)) } }
+            try FileOutput.writeAll(STDOUT_FILENO, bytes, path: "standard output")
+        }
+    }
+
+    private static let outputIsTerminal = isatty(STDOUT_FILENO) == 1
 
     /// Replaces the status line with `text`.
     func show(_ text: String) {

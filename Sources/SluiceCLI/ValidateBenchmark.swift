@@ -12,7 +12,8 @@ enum ValidateBenchmark {
         var status: Int32
     }
 
-    /// The files: one syntax error at the end of 20 MB, many stages, one big array. They are written in
+    /// The files: one syntax error at the end of 20 MB, 20 MB of stages (past the 10 000-stage limit:
+    /// rejected), one big array, and a chain of exactly 10 000 stages (validated in full). They are written in
     /// small chunks, so this process stays small: a child's peak RSS from `wait4` includes its parent's
     /// at the moment of the spawn, which the baseline (a tiny file, measured the same way) then covers.
     static func files(in directory: URL, megabytes: Int) throws -> [(name: String, path: String, bytes: Int)] {
@@ -57,6 +58,15 @@ enum ValidateBenchmark {
         let symbols = try save("array", head: #"{"stages": [{"id": "g", "kind": "generate", "config": {"count": 10, "symbols": ["#,
                                tail: #""S"]}}, {"id": "o", "kind": "null", "from": "g"}]}"#) { "\"S\($0)\"," }
         out[2].0 = "array (\(symbols + 1) strings)"
+        // The most stages a pipeline may have (10 000): a chain that validates in full.
+        let limit = directory.appendingPathComponent("stages-at-limit.json")
+        var chain = #"{"stages": [{"id": "g", "kind": "generate", "config": {"count": 10}}"#
+        for n in 0..<9_998 {
+            chain += #", {"id": "f\#(n)", "kind": "filter", "from": "\#(n == 0 ? "g" : "f\(n - 1)")", "config": {"expression": "price > 1"}}"#
+        }
+        chain += #", {"id": "out", "kind": "null", "from": "f9997"}]}"#
+        try chain.write(to: limit, atomically: false, encoding: .utf8)
+        out.append(("stages at the limit (10000)", limit.path, chain.utf8.count))
         let tiny = directory.appendingPathComponent("tiny.json")
         let text = #"{"stages": [{"id": "g", "kind": "generate", "config": {"count": 1}}, {"id": "o", "kind": "null", "from": "g"}]}"#
         try text.write(to: tiny, atomically: false, encoding: .utf8)

@@ -21,12 +21,15 @@ public struct StageContext: Sendable {
     /// Values the pipeline's stages share, set when a stage is created (every stage is created before
     /// any runs).
     public var shared: SharedValues
+    /// Where to write to standard output (kept apart from the runner's status line).
+    public var console: ConsoleOutput
 
     /// Creates a context (the runtime and `SluiceTesting` do this).
     public init(
         stageID: String, kind: String, logger: Logger, clock: any StageClock = SystemClock(),
         shutdown: ShutdownSignal = ShutdownSignal(), errorPolicy: ErrorPolicy = .fail,
-        counters: StageCounters = StageCounters(), shared: SharedValues = SharedValues()
+        counters: StageCounters = StageCounters(), shared: SharedValues = SharedValues(),
+        console: ConsoleOutput = .direct
     ) {
         self.stageID = stageID
         self.kind = kind
@@ -36,6 +39,7 @@ public struct StageContext: Sendable {
         self.errorPolicy = errorPolicy
         self.counters = counters
         self.shared = shared
+        self.console = console
     }
 
     /// Reports that one record could not be processed.

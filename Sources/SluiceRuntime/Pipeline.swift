@@ -105,7 +105,9 @@ public final class Pipeline: Sendable {
     ///   - clock: The clock stages sleep on (a manual clock in tests).
     ///   - metricsFactory: Where per-stage and per-edge metrics go; by default the bootstrapped
     ///     swift-metrics backend.
-    public init(plan: PipelinePlan, logger: Logger, clock: any StageClock = SystemClock(), metricsFactory: (any MetricsFactory)? = nil) {
+    ///   - console: Where stages write to standard output (the CLI keeps it apart from its status line).
+    public init(plan: PipelinePlan, logger: Logger, clock: any StageClock = SystemClock(), metricsFactory: (any MetricsFactory)? = nil,
+                console: ConsoleOutput = .direct) {
         self.plan = plan
         self.metricsFactory = metricsFactory
         self.logger = logger
@@ -122,7 +124,7 @@ public final class Pipeline: Sendable {
             stageLogger[metadataKey: "stage"] = "\(stage.id)"
             let context = StageContext(
                 stageID: stage.id, kind: stage.kind, logger: stageLogger, clock: clock, shutdown: shutdownSignal,
-                errorPolicy: stage.errorPolicy, counters: counters, shared: shared)
+                errorPolicy: stage.errorPolicy, counters: counters, shared: shared, console: console)
             let outputs = stage.consumers.compactMap { queues[$0] }
             let runner = makeRunner(stage.stageType, configuration: stage.configuration, context: context,
                                     input: queues[stage.id], outputs: outputs)

@@ -62,4 +62,31 @@ struct StatusLineTests {
         #expect(checked > 10)
         #expect(!raw.contains("CancellationError"))
     }
+
+    @Test("on a terminal, alerts printed to standard output never land at the end of the status line")
+    func alertsNotGlued() async throws {
+        let dir = try temporaryDirectory()
+        try write(#"""
+            {"stages": [{"id": "gen", "kind": "generate", "config": {"rate": 40, "duration": "3s", "symbols": ["A", "B", "C", "D"]}},
+              {"id": "al", "kind": "alerts", "from": "gen", "config": {
+                "rules": [{"id": "up", "field": "price", "crosses_above": 100, "hysteresis": 0.01, "cooldown": "0s"}],
+                "notify": {"stdout": true, "log": false}}}]}
+            """#, to: dir.appendingPathComponent("p.json"))
+        // `script` puts standard output and standard error on one pseudo-terminal, as a user's shell does.
+        let run = try await runProgram(["script", "-qfec", "\(SluiceProcess.binary) run p.json --no-summary", "tty.log"], in: dir)
+        #expect(run.status == 0, "\(run.output)")
+        let raw = try String(contentsOf: dir.appendingPathComponent("tty.log"), encoding: .utf8)
+        #expect(raw.contains("gen "), "the status line was shown")
+        var alerts = 0
+        var search = raw.startIndex
+        while let r = raw.range(of: "ALERT [", range: search..<raw.endIndex) {
+            search = r.upperBound
+            let before = raw[..<r.lowerBound].unicodeScalars
+            let cleared = String(String.UnicodeScalarView(before.suffix(4))) == "\r\u{1B}[K"
+            #expect(before.last == nil || before.last == "\n" || cleared,
+                    "an alert glued to other output: …\(String(String.UnicodeScalarView(before.suffix(30))).debugDescription)")
+            alerts += 1
+        }
+        #expect(alerts > 3)
+    }
 }

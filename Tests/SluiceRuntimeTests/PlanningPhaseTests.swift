@@ -38,6 +38,22 @@ struct PlanningPhaseTests {
         #expect(problems.map(\.path.description) == ["/stages/1/id"])
     }
 
+    @Test("a pipeline of more than 10 000 stages is one problem at /stages, found before any stage is read; 10 000 are read")
+    func stageLimit() throws {
+        func file(_ count: Int) -> String {
+            #"{"stages": ["# + (0..<count).map { #"{"id": "s\#($0)", "kind": "null"}"# }.joined(separator: ",") + "]}"
+        }
+        var problems: [Diagnostic] = []
+        let over = PipelineFileModel.read(try JSONDocument(parsing: file(10_001)).root, substituted: [], problems: &problems)
+        #expect(over.stages == nil)
+        #expect(problems.map(\.path.description) == ["/stages"])
+        #expect(problems.first?.message == "too many stages: 10001 (limit 10000)")
+        problems = []
+        let at = PipelineFileModel.read(try JSONDocument(parsing: file(10_000)).root, substituted: [], problems: &problems)
+        #expect(at.stages?.count == 10_000)
+        #expect(problems.isEmpty)
+    }
+
     @Test("the graph orders stages after their inputs, whatever order the file lists them in")
     func topologicalOrder() throws {
         let (drafts, problems) = try drafts(#"""

@@ -90,6 +90,8 @@ struct PipelineFileModel {
     /// `$schema` binds the file to a JSON Schema in editors (VS Code, JetBrains); Sluice only checks it is
     /// a string.
     static let topLevelKeys = ["$schema", "name", "description", "plugins", "http", "stages"]
+    /// The most stages a pipeline may have.
+    static let maximumStages = 10_000
     static let stageKeys = ["id", "kind", "from", "config", "queue", "on_error", "description"]
 
     static func read(_ root: JSONValue, substituted: Set<JSONPointer>, problems: inout [Diagnostic]) -> PipelineFileModel {
@@ -131,6 +133,13 @@ struct PipelineFileModel {
         }
         if stageValues.isEmpty {
             problems.report(.invalidValue, .root.appending("stages"), "the pipeline has no stages", expected: "at least a source and a sink")
+            return model
+        }
+        // Every stage is a task and a queue: past this, a file is a mistake or an attack, and checking
+        // it stage by stage would cost far more than reading it.
+        if stageValues.count > Self.maximumStages {
+            problems.report(.invalidValue, .root.appending("stages"), "too many stages: \(stageValues.count) (limit \(Self.maximumStages))",
+                            expected: "at most \(Self.maximumStages) stages in one pipeline; split the work across pipelines")
             return model
         }
         var stages: [StageDraft] = []

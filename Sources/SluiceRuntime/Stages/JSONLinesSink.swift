@@ -39,9 +39,11 @@ public struct JSONLinesSink<Element: Record>: RecordGenericStage {
 
     let configuration: Configuration
     let path: String
+    let console: ConsoleOutput
 
     public init(configuration: Configuration, context: StageContext) throws {
         self.configuration = configuration
+        self.console = context.console
         self.path = configuration.path  // "-", or a path relative to the working directory
     }
 
@@ -69,7 +71,11 @@ public struct JSONLinesSink<Element: Record>: RecordGenericStage {
                 writer.record(record, timesAsMilliseconds: millis)
                 writer.bytes.append(0x0A)
             }
-            try FileOutput.writeAll(fd, writer.bytes, path: path)
+            if fd == STDOUT_FILENO {
+                try console.write(writer.bytes)
+            } else {
+                try FileOutput.writeAll(fd, writer.bytes, path: path)
+            }
         }
     }
 }
