@@ -232,7 +232,7 @@ struct StatusLineService: Service {
                 var rates = StatusLine()
                 while true {
                     try await Task.sleep(for: .seconds(1))
-                    terminal.show(rates.text(pipeline.report(), width: TerminalStatus.width()))
+                    terminal.show(rates.text(pipeline.report(), feeds: StatusLine.feeds(pipeline.health()), width: TerminalStatus.width()))
                 }
             }
         } catch is CancellationError {
@@ -247,7 +247,14 @@ struct StatusLineService: Service {
 struct StatusLine {
     private var previous: [String: Int] = [:]
 
-    mutating func text(_ report: PipelineReport, width: Int) -> String {
+    /// Each reporting source's feed state, for the line: its state while it is not delivering.
+    static func feeds(_ health: PipelineHealth) -> [String: String] {
+        var out: [String: String] = [:]
+        for s in health.stages { if let feed = s.feed, !feed.delivering { out[s.id] = feed.state } }
+        return out
+    }
+
+    mutating func text(_ report: PipelineReport, feeds: [String: String] = [:], width: Int) -> String {
         let parts = report.stages.map { s -> String in
             let count = s.role == "sink" ? s.eventsIn : s.eventsOut
             let rate = count - (previous[s.id] ?? 0)
@@ -256,6 +263,7 @@ struct StatusLine {
             if s.queueCapacity > 0 { t += " q\(s.queueDepth)" }
             if s.dropped > 0 { t += " drop \(s.dropped)" }
             if s.errors > 0 { t += " err \(s.errors)" }
+            if let feed = feeds[s.id] { t += " [\(feed)]" }
             return t
         }
         return Self.fit(parts.joined(separator: " │ "), width: width)

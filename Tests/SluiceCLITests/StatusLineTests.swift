@@ -27,6 +27,13 @@ struct StatusLineTests {
         #expect(text == "gen 1.0k/s │ keep 500/s q3 │ out 500/s q3")
     }
 
+    @Test("a source whose feed is not delivering shows its feed state")
+    func feedState() {
+        var line = StatusLine()
+        let text = line.text(Self.report(1000), feeds: ["gen": "reconnecting"], width: 200)
+        #expect(text.hasPrefix("gen 2.0k/s [reconnecting] │"), "\(text)")
+    }
+
     @Test("the line is cut to the terminal's width, never wrapped")
     func fitsWidth() {
         var line = StatusLine()
