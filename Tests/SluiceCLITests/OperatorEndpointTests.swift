@@ -165,6 +165,32 @@ struct OperatorEndpointTests {
         _ = await run.wait()
     }
 
+    @Test("while the pipeline drains, /health still answers 200 and /ready 503 (draining); when the run ends, the endpoint closes")
+    func servesWhileDraining() async throws {
+        let dir = try temporaryDirectory()
+        let file = dir.appendingPathComponent("drain.json")
+        // The program holds the drain open until the test creates `release`.
+        try write(#"""
+            {"name": "drain", "http": "127.0.0.1:0", "stages": [
+              {"id": "gen", "kind": "generate", "config": {"rate": 20, "symbols": ["A"]}},
+              {"id": "prog", "kind": "exec", "from": "gen",
+               "config": {"command": ["sh", "-c", "while [ ! -e release ]; do sleep 0.05; done; cat"], "output": {"columns": ["symbol:string"]}}},
+              {"id": "out", "kind": "null", "from": "prog"}
+            ]}
+            """#, to: file)
+        let run = try SluiceProcess(["run", file.path, "--log-format", "json", "--no-summary"], directory: dir)
+        let base = try await Self.endpointURL(of: run)
+        _ = try await Self.await(base, "/ready", status: 200)
+        run.signal(SIGTERM)
+        let draining = try await Self.await(base, "/ready", status: 503)
+        #expect(draining.contains("draining"))
+        #expect(try await Self.get(base + "/health").status == 200)
+        try write("", to: dir.appendingPathComponent("release"))
+        let result = await run.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        await #expect(throws: (any Error).self) { try await Self.get(base + "/health") }
+    }
+
     /// Checks an exposition with `promtool check metrics` (Debian package `prometheus`; `.ci/setup`
     /// installs it).
     static func promtoolAccepts(_ exposition: String, in dir: URL) async throws {
