@@ -39,14 +39,16 @@ struct OperatorEndpointTests {
 
     /// Polls `path` until its status is `status`; returns the body.
     static func await(_ base: String, _ path: String, status: Int) async throws -> String {
-        var body = ""
         let deadline = ContinuousClock.now + .seconds(60)
-        while true {
-            if let answer = try? await Self.get(base + path), answer.status == status { return answer.body }
-            guard ContinuousClock.now < deadline else { throw WaitTimeout(what: "\(path) answering \(status); last: \(body)") }
-            body = (try? await Self.get(base + path))?.body ?? ""
+        var last = ""
+        while ContinuousClock.now < deadline {
+            if let answer = try? await get(base + path) {
+                if answer.status == status { return answer.body }
+                last = answer.body
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
+        throw WaitTimeout(what: "\(path) answering \(status); last: \(last)")
     }
 
     /// Scrapes `/metrics` until `series` passes `condition` (the reporter publishes once a second);
@@ -153,6 +155,11 @@ struct OperatorEndpointTests {
         // (`false` never takes its input, so the drain cannot finish: a short deadline ends the run.)
         let run = try SluiceProcess(["run", file.path, "--log-format", "json", "--no-summary", "--drain-timeout", "1s"], directory: dir)
         let base = try await Self.endpointURL(of: run)
+        // Clients that connect and never send a request (or send half of one) do not hold the endpoint.
+        let port = Int32(base.split(separator: ":").last!)!
+        let idle = (0..<5).map { i in Self.openSocket(port: port, send: i == 0 ? "GET /hea" : "") }
+        defer { for fd in idle { close(fd) } }
+        #expect(idle.allSatisfy { $0 >= 0 })
         let body = try await Self.await(base, "/health", status: 503)
         let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
         #expect(object?["status"] as? String == "failing")
@@ -189,6 +196,21 @@ struct OperatorEndpointTests {
         let result = await run.wait()
         #expect(result.status == 0, "\(result.stderr)")
         await #expect(throws: (any Error).self) { try await Self.get(base + "/health") }
+    }
+
+    /// A TCP connection to 127.0.0.1:`port` that has sent `send` and nothing more.
+    static func openSocket(port: Int32, send: String) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { close(fd); return -1 }
+        if !send.isEmpty { _ = send.withCString { Glibc.send(fd, $0, strlen($0), 0) } }
+        return fd
     }
 
     /// Checks an exposition with `promtool check metrics` (Debian package `prometheus`; `.ci/setup`
