@@ -184,7 +184,7 @@ let package = Package(
         ),
         .target(
             name: "SluiceTesting",
-            dependencies: ["SluiceCore", "SluiceQueue", "SluiceRuntime"],
+            dependencies: ["SluiceCore", "SluiceQueue", "SluiceRuntime", .product(name: "Metrics", package: "swift-metrics")],
             swiftSettings: strictSettings
         ),
         .target(

@@ -62,6 +62,8 @@ public struct DXLinkSourceStage: Stage {
         public var maxEvents: Int?
         /// Events per frame.
         public var eventsPerFrame: Int
+        /// Symbols the simulator accepts and never serves.
+        public var unservedSymbols: [String]
 
 
         static let spec = ConfigSpec([
@@ -69,6 +71,7 @@ public struct DXLinkSourceStage: Stage {
             ConfigField("rate", .number(0.001...1e9), optional: true, doc: "Events per second (default: flood, as fast as the client reads)."),
             ConfigField("max_events", .integer(0...Int64.max), optional: true, doc: "Stop sending after this many events."),
             ConfigField("events_per_frame", .integer(1...100_000), default: .number(100), doc: "Most events per FEED_DATA frame."),
+            ConfigField("unserved_symbols", .array(.string), default: .array([]), doc: "Symbols the simulator accepts subscriptions for and never serves, as tastytrade does for a wrong streamer symbol (to see `no_data`)."),
         ])
     }
 
@@ -125,6 +128,10 @@ public struct DXLinkSourceStage: Stage {
         public var subscriptionBatchBytes: Int
         /// Stop after this long.
         public var duration: ConfigDuration?
+        /// A subscription with no event this long after it was subscribed is reported `no_data` (0: off).
+        public var noDataAfter: ConfigDuration
+        /// A subscription that delivered, then was quiet this long while the feed was up, is `stale`.
+        public var staleAfter: ConfigDuration?
         /// tastytrade credentials (instead of url and token).
         public var tastytrade: TastytradeLogin?
 
@@ -148,6 +155,8 @@ public struct DXLinkSourceStage: Stage {
             ConfigField("reconnect", .object(Reconnect.spec), default: .object(JSONObject([("initial_delay", .string("500ms")), ("max_delay", .string("30s"))])), doc: "Reconnect backoff (exponential, full jitter)."),
             ConfigField("subscription_batch_bytes", .integer(512...1_000_000), default: .number(8192), advanced: true, doc: "Most bytes in one FEED_SUBSCRIPTION message."),
             ConfigField("duration", .duration, optional: true, doc: "Close the feed after this long (default: run until shutdown)."),
+            ConfigField("no_data_after", .duration, default: .string("30s"), doc: "Report a subscription (symbol × event type) that has had no event this long after it was subscribed: a warning, a `Symbol` record with state `no_data`, /health and /metrics (0s: off). Judged by `dxlink_decode`."),
+            ConfigField("stale_after", .duration, optional: true, doc: "Report a subscription that delivered, then was quiet this long while the feed was up, as `stale`, and `fresh` when it ticks again (default: off; quiet options are normal, so set it to what is abnormal for your symbols)."),
         ])
 
         public func validate() -> [Diagnostic] {
@@ -176,6 +185,12 @@ public struct DXLinkSourceStage: Stage {
                 }
             case (nil, .some):
                 break
+            }
+            if let staleAfter, staleAfter.duration <= .zero {
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("stale_after"), "stale_after is \(DurationText.format(staleAfter.duration))", expected: "a duration above zero (leave it out to turn staleness off)"))
+            }
+            if noDataAfter.duration < .zero {
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("no_data_after"), "no_data_after is negative", expected: "a duration, or 0s to turn it off"))
             }
             if closeWait.duration > .seconds(30) {
                 problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("close_wait"), "close_wait is \(DurationText.format(closeWait.duration))", expected: "at most 30s"))
@@ -242,6 +257,16 @@ public struct DXLinkSourceStage: Stage {
             c.subscriptionBatchBytes = subscriptionBatchBytes
             return c
         }
+
+        /// What `dxlink_decode` watches: every subscription of `client`, with this source's limits.
+        func watchPlan(_ client: DXLinkClientConfiguration) -> SymbolWatch.Plan {
+            SymbolWatch.Plan(
+                subscriptions: client.subscriptions.compactMap { sub in
+                    MarketEventType(rawValue: sub.type).map { SymbolWatch.Subscription(symbol: sub.symbol, type: $0) }
+                },
+                noDataAfter: noDataAfter.duration > .zero ? noDataAfter.duration : nil,
+                staleAfter: staleAfter?.duration)
+        }
     }
 
     public static let kind = "dxlink"
@@ -264,6 +289,7 @@ public struct DXLinkSourceStage: Stage {
             sim.maxEvents = simulate.maxEvents
             sim.eventsPerFrame = simulate.eventsPerFrame
             sim.token = "simulated-token"
+            for symbol in simulate.unservedSymbols { sim.faults.symbolEventLimits[symbol] = 0 }
             try await DXLinkSimulator.withRunning(sim) { simulator in
                 context.logger.info("started the DXLink simulator", metadata: ["url": "\(simulator.url)"])
                 try await stream(DXLinkEndpoint(url: simulator.url, token: "simulated-token"), output: output)
@@ -288,8 +314,10 @@ public struct DXLinkSourceStage: Stage {
         if !stored.isEmpty, c.candles != nil {
             context.logger.info("candle history resumes from the newest stored candles", metadata: ["series": "\(stored.count)"])
         }
+        let client = c.clientConfiguration(now: context.clock.now, stored: stored)
+        let watch = c.watchPlan(client)
         let session = DXLinkSession(
-            configuration: c.clientConfiguration(now: context.clock.now, stored: stored),
+            configuration: client,
             tokens: tokens,
             reconnect: ReconnectPolicy(initialDelay: c.reconnect.initialDelay.duration, maxDelay: c.reconnect.maxDelay.duration, maxAttempts: c.reconnect.maxAttempts),
             logger: context.logger, clock: context.clock, metricsLabel: context.stageID)
@@ -308,7 +336,13 @@ public struct DXLinkSourceStage: Stage {
                 let feed = DXLinkFeedReporter(context: context)
                 try await session.run(shutdown: stop) { frame in
                     feed.observe(frame)
-                    try await output.send(frame)
+                    if case .status(let status) = frame.content, status.state == .subscribed {
+                        var subscribed = frame
+                        subscribed.watch = watch
+                        try await output.send(subscribed)
+                    } else {
+                        try await output.send(frame)
+                    }
                 }
             } catch let error as DXLinkError {
                 throw StageError(StageError.Code(error.code.rawValue), error.message, underlying: error)

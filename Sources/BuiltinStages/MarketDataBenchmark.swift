@@ -7,7 +7,9 @@ import SluiceRuntime
 /// The market-data benchmarks behind `sluice bench`: decoding alone, and the whole path over loopback.
 public enum MarketDataBenchmark {
     /// Decodes `events` Quotes from 100-event COMPACT frames on the calling task (one core); events/s.
-    public static func decode(events: Int) -> Double {
+    /// With `watching`, every decoded event is also noted by a ``SymbolWatch`` with staleness on (what
+    /// `dxlink_decode` does at worst).
+    public static func decode(events: Int, watching: Bool = false) -> Double {
         var encoder = FeedDataEncoder()
         let fields = MarketEventType.quote.fields.map(\.wireName)
         let layout = FeedLayout(id: 1, channel: 7, dataFormat: .compact, eventFields: ["Quote": fields])
@@ -35,6 +37,12 @@ public enum MarketDataBenchmark {
         var decoder = FeedDecoder()
         var out: [MarketEvent] = []
         out.reserveCapacity(100)
+        var watch = SymbolWatch()
+        if watching {
+            let subscriptions = (0..<100).map { SymbolWatch.Subscription(symbol: "SYM\($0)", type: .quote) }
+            watch.subscribed(SymbolWatch.Plan(subscriptions: subscriptions, noDataAfter: .seconds(30), staleAfter: .seconds(60)), at: .now)
+        }
+        let now = Timestamp.now
         let clock = ContinuousClock()
         var decoded = 0
         let elapsed = clock.measure {
@@ -42,10 +50,32 @@ public enum MarketDataBenchmark {
             while decoded < events {
                 out.removeAll(keepingCapacity: true)
                 decoded += decoder.decode(frames[i & 15], layout: layout, into: &out)
+                if watching {
+                    for e in out { if let type = e.type, let symbol = e.symbol { watch.observe(symbol: symbol, type: type, at: now) } }
+                }
                 i += 1
             }
         }
         return Double(decoded) / max(1e-9, elapsed.seconds)
+    }
+
+    /// The resident memory a ``SymbolWatch`` of `symbols` option symbols × Quote, Trade and Greeks adds,
+    /// in bytes per subscription (from `/proc/self/statm`; `nil` where it cannot be read).
+    public static func watchMemory(symbols: Int) -> Double? {
+        func resident() -> Int? {
+            guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+                  let pages = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+            return pages * 4096
+        }
+        // The symbols themselves belong to the source's configuration either way: make them first.
+        let names = (0..<symbols).map { ".SPXW261218\($0 % 2 == 0 ? "C" : "P")\(1000 + $0 / 2)" }
+        let subscriptions = names.flatMap { n in [MarketEventType.quote, .trade, .greeks].map { SymbolWatch.Subscription(symbol: n, type: $0) } }
+        guard let before = resident() else { return nil }
+        var watch = SymbolWatch()
+        watch.subscribed(SymbolWatch.Plan(subscriptions: subscriptions, noDataAfter: .seconds(30), staleAfter: nil), at: .now)
+        for n in names { watch.observe(symbol: n, type: .quote, at: .now) }
+        guard let after = resident() else { return nil }
+        return withExtendedLifetime(watch) { Double(after - before) / Double(subscriptions.count) }
     }
 
     /// Runs simulator → WebSocket over loopback → `dxlink` → `dxlink_decode` → `null` until `events`

@@ -18,12 +18,16 @@ public struct DXLinkFrame: Record, Sendable {
     public var epoch: Int64
     /// The content.
     public var content: Content
+    /// With a `subscribed` status: every subscription of the connection and when to call one silent,
+    /// so the decoder can watch each for data (see ``SymbolWatch``).
+    public var watch: SymbolWatch.Plan?
 
     /// Creates a frame.
-    public init(receiveTime: Timestamp, epoch: Int64, content: Content) {
+    public init(receiveTime: Timestamp, epoch: Int64, content: Content, watch: SymbolWatch.Plan? = nil) {
         self.receiveTime = receiveTime
         self.epoch = epoch
         self.content = content
+        self.watch = watch
     }
 
     static let frameSchema = RecordSchema(recordType: "dxlink_frame", columns: [

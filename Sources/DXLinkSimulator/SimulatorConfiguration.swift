@@ -41,6 +41,10 @@ public struct SimulatorConfiguration: Sendable, Hashable {
         public var unauthorizedAfter: Int?
         /// Drop the connection (no close frame) once N candles of a history snapshot have been sent.
         public var dropInHistoryAfter: Int?
+        /// Symbols that stop being served after this many live events on a connection (0: never served,
+        /// history included), as for a wrong streamer symbol, an unentitled one, or one that stops trading.
+        /// The subscription is accepted either way: a real server does not say.
+        public var symbolEventLimits: [String: Int] = [:]
         /// Refuse every token in AUTH (AUTH_STATE UNAUTHORIZED), as for a revoked quote token.
         public var refuseAllTokens = false
         /// Only the first N connections get faults (`nil`: all), so a test can fail once and then recover.

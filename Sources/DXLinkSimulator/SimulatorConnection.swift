@@ -30,6 +30,8 @@ struct SimulatorConnection: Sendable {
         var dataFrames = 0
         var silent = false
         var cursor = 0
+        /// Live events served per symbol, for symbols with an event limit.
+        var servedPerSymbol: [String: Int] = [:]
         var market: SyntheticMarket
         var encoder = FeedDataEncoder()
     }
@@ -41,6 +43,13 @@ struct SimulatorConnection: Sendable {
 
     private var configuration: SimulatorConfiguration { simulator.configuration }
     private var faulty: Bool { configuration.faults.connections.map { number <= $0 } ?? true }
+
+    /// The live events `symbol` gets on this connection (`nil`: no limit); a candle symbol has its base's.
+    private func eventLimit(_ symbol: String) -> Int? {
+        let limits = configuration.faults.symbolEventLimits
+        guard faulty, !limits.isEmpty else { return nil }
+        return limits[symbol] ?? CandleSymbol(symbol).flatMap { limits[$0.base] }
+    }
 
     func serve(_ ws: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>) async {
         let channel = ws.channel
@@ -186,7 +195,7 @@ struct SimulatorConnection: Sendable {
                 return
             }
             for sub in add {
-                if sub.type == "Candle", let from = sub.fromTime {
+                if sub.type == "Candle", let from = sub.fromTime, eventLimit(sub.symbol) != 0 {
                     try await sendHistory(sub.symbol, from: from, channel: n, shared, outbound, channel)
                 }
                 shared.session.withLock { s in
@@ -299,6 +308,10 @@ struct SimulatorConnection: Sendable {
                 let k = s.cursor % all.count
                 let (c, sub) = all[k]
                 s.cursor += 1
+                if let limit = eventLimit(sub.symbol) {
+                    guard s.servedPerSymbol[sub.symbol, default: 0] < limit else { continue }
+                    s.servedPerSymbol[sub.symbol, default: 0] += 1
+                }
                 guard let event = s.market.next(sub, nowMs: now) else { continue }
                 sentPerSubscription[k] += 1
                 var groups = byChannel[c] ?? []

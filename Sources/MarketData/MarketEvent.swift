@@ -52,7 +52,8 @@ public enum MarketEventType: String, ConfigOption, Hashable, CustomStringConvert
     public var description: String { rawValue }
 }
 
-/// Any market event, or a change of the feed's state: what `dxlink_decode` emits.
+/// Any market event, a change of the feed's state, or a change of one subscription's state: what
+/// `dxlink_decode` emits.
 ///
 /// As a ``Record`` it shows the columns of the event it holds, so `filter`, `select` and the sinks work on
 /// a mixed stream (`event_type == "Quote" && bid_price > 100`).
@@ -69,6 +70,8 @@ public enum MarketEvent: Record, Hashable {
     case candle(Candle)
     /// The feed's state changed.
     case feed(FeedStatus)
+    /// A subscription stopped or started delivering (`no_data`, `stale`, `fresh`).
+    case symbol(SymbolStatus)
 
     /// The held value as a record.
     public var payload: any Record {
@@ -84,10 +87,11 @@ public enum MarketEvent: Record, Hashable {
         case .underlying(let e): return e
         case .candle(let e): return e
         case .feed(let e): return e
+        case .symbol(let e): return e
         }
     }
 
-    /// The held event's type; `nil` for feed status.
+    /// The held event's type; `nil` for feed and symbol status.
     public var type: MarketEventType? {
         switch self {
         case .quote: return .quote
@@ -100,15 +104,36 @@ public enum MarketEvent: Record, Hashable {
         case .timeAndSale: return .timeAndSale
         case .underlying: return .underlying
         case .candle: return .candle
-        case .feed: return nil
+        case .feed, .symbol: return nil
         }
     }
 
-    /// The event type's name (`Quote`, …, or `Feed` for feed status).
-    public var eventType: String { type?.rawValue ?? FeedStatus.eventType }
+    /// The event type's name (`Quote`, …, `Feed` for feed status, `Symbol` for symbol status).
+    public var eventType: String {
+        switch self {
+        case .feed: return FeedStatus.eventType
+        case .symbol: return SymbolStatus.eventType
+        default: return type?.rawValue ?? ""
+        }
+    }
 
-    /// The event's symbol; `nil` for feed status.
-    public var symbol: String? { (payload as? any MarketEventPayload)?.eventSymbol }
+    /// The event's symbol (for symbol status, the symbol it is about); `nil` for feed status.
+    public var symbol: String? {
+        switch self {
+        case .quote(let e): return e.eventSymbol
+        case .trade(let e): return e.eventSymbol
+        case .tradeETH(let e): return e.eventSymbol
+        case .greeks(let e): return e.eventSymbol
+        case .summary(let e): return e.eventSymbol
+        case .profile(let e): return e.eventSymbol
+        case .theoPrice(let e): return e.eventSymbol
+        case .timeAndSale(let e): return e.eventSymbol
+        case .underlying(let e): return e.eventSymbol
+        case .candle(let e): return e.eventSymbol
+        case .symbol(let e): return e.symbol
+        case .feed: return nil
+        }
+    }
 
     public var schema: RecordSchema { payload.schema }
     public func value(at index: Int) -> FieldValue { payload.value(at: index) }
@@ -117,14 +142,14 @@ public enum MarketEvent: Record, Hashable {
     public static var declaredFields: [Column]? {
         var seen = Set<String>()
         var columns: [Column] = []
-        for c in MarketEventType.allCases.flatMap({ $0.payloadType.recordSchema.columns }) + FeedStatus.schema.columns
+        for c in MarketEventType.allCases.flatMap({ $0.payloadType.recordSchema.columns }) + FeedStatus.schema.columns + SymbolStatus.schema.columns
         where seen.insert(c.name).inserted {
             columns.append(c)
         }
         return columns
     }
 
-    public static var eventKinds: [String]? { MarketEventType.allCases.map(\.rawValue) + [FeedStatus.eventType] }
+    public static var eventKinds: [String]? { MarketEventType.allCases.map(\.rawValue) + [FeedStatus.eventType, SymbolStatus.eventType] }
 
-    public static var recordSchemas: [RecordSchema]? { MarketEventType.allCases.map { $0.payloadType.recordSchema } + [FeedStatus.schema] }
+    public static var recordSchemas: [RecordSchema]? { MarketEventType.allCases.map { $0.payloadType.recordSchema } + [FeedStatus.schema, SymbolStatus.schema] }
 }

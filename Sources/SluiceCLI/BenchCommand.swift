@@ -24,13 +24,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Runs per scenario; the best and the median are reported.")
     var runs: Int = 3
 
-    @Option(help: "Only this scenario (filter, chain, csv, sqlite, decode, e2e, e2e-process or validate).")
+    @Option(help: "Only this scenario (filter, chain, csv, sqlite, decode, watch, e2e, e2e-process or validate).")
     var scenario: String?
 
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
-        let names = PipelineBenchmark.scenarios.map(\.name) + ["csv", "sqlite", "decode", "e2e", "e2e-process", "validate"]
+        let names = PipelineBenchmark.scenarios.map(\.name) + ["csv", "sqlite", "decode", "watch", "e2e", "e2e-process", "validate"]
         if let scenario, !names.contains(scenario) {
             throw ValidationError("unknown scenario \"\(scenario)\"; expected one of: " + names.joined(separator: ", "))
         }
@@ -86,12 +86,31 @@ struct BenchCommand: AsyncParsableCommand {
         if scenario == nil || scenario == "validate" {
             try ValidateBenchmark.run(runs: runs, megabytes: 20)
         }
+        if scenario == nil || scenario == "watch" {
+            watchBenchmark(events: events)
+        }
         for (name, shape, body) in marketData where scenario == nil || scenario == name {
             var rates: [Double] = []
             for _ in 0..<runs { rates.append(try await body()) }
             rates.sort()
             print("\(name.padding(6))  \(shape)")
             print("        \(name.hasPrefix("e2e") ? min(events, 5_000_000) : events) events × \(runs) runs: best \(mps(rates.last!)) M events/s, median \(mps(rates[rates.count / 2])) M events/s")
+        }
+    }
+
+    /// `watch`: decoding with and without every event noted by a ``SymbolWatch``, run by run in
+    /// turn, and what watching 100 000 symbols costs in memory.
+    func watchBenchmark(events: Int) {
+        var plain: [Double] = [], watched: [Double] = []
+        for _ in 0..<runs {
+            plain.append(MarketDataBenchmark.decode(events: events))
+            watched.append(MarketDataBenchmark.decode(events: events, watching: true))
+        }
+        let ratio = watched.max()! / plain.max()!
+        print("watch   the decode scenario with every event noted by SymbolWatch (staleness on), runs alternating")
+        print("        \(events) events × \(runs) runs: best \(mps(watched.max()!)) M events/s against \(mps(plain.max()!)) M decoding alone (\((ratio * 100).rounded() / 100)×)")
+        if let memory = MarketDataBenchmark.watchMemory(symbols: 100_000) {
+            print("        100 000 symbols × Quote, Trade, Greeks watched: \(Int(memory.rounded())) bytes resident per subscription")
         }
     }
 

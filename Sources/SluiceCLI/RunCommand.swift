@@ -247,10 +247,19 @@ struct StatusLineService: Service {
 struct StatusLine {
     private var previous: [String: Int] = [:]
 
-    /// Each reporting source's feed state, for the line: its state while it is not delivering.
+    /// What the line says in brackets after a stage: a source's feed state while it is not delivering,
+    /// and a decoder's subscriptions with no data or gone stale (`2 no data, 1 stale`).
     static func feeds(_ health: PipelineHealth) -> [String: String] {
         var out: [String: String] = [:]
-        for s in health.stages { if let feed = s.feed, !feed.delivering { out[s.id] = feed.state } }
+        for s in health.stages {
+            if let feed = s.feed, !feed.delivering { out[s.id] = feed.state }
+            if let symbols = s.symbols {
+                let notes = [("no_data", "no data"), ("stale", "stale")].compactMap { key, words in
+                    (symbols.counts[key] ?? 0) > 0 ? "\(symbols.counts[key]!) \(words)" : nil
+                }
+                if !notes.isEmpty { out[s.id] = notes.joined(separator: ", ") }
+            }
+        }
         return out
     }
 

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// What a source says about its feed, for the operator endpoint (`/health`, `/ready`, `/metrics`) and the
 /// status line. A source that never reports one is taken to be delivering once it runs.
 ///
@@ -25,19 +23,6 @@ public struct FeedHealth: Sendable, Hashable {
         self.time = time
         self.reason = reason
     }
-}
-
-/// The latest ``FeedHealth`` a stage reported (one per stage, read by the runtime's reporters).
-public final class FeedHealthCell: Sendable {
-    private let value = Mutex<FeedHealth?>(nil)
-
-    /// Creates an empty cell: nothing reported yet.
-    public init() {}
-
-    /// The latest report, if any.
-    public var current: FeedHealth? { value.withLock { $0 } }
-
-    func set(_ health: FeedHealth) { value.withLock { $0 = health } }
 }
 
 extension StageContext {

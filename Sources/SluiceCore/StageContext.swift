@@ -90,7 +90,9 @@ public final class StageCounters: Sendable {
     /// How many times the stage was restarted.
     public let restarts = EventCounter()
     /// The feed state a source last reported (``StageContext/reportFeed(_:)``).
-    public let feed = FeedHealthCell()
+    public let feed = ReportedValue<FeedHealth>()
+    /// The subscriptions' states a stage last reported (``StageContext/reportSymbols(_:)``).
+    public let symbols = ReportedValue<SymbolHealth>()
     let logGate = LogGate()
 
     /// Creates zeroed counters.

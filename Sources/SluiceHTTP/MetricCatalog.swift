@@ -20,6 +20,7 @@ public enum MetricCatalog {
         "sluice_queue_capacity": "The capacity of a stage's input queue, in events.",
         "sluice_feed_delivering": "1 while a source's feed is up and delivering (DXLink: subscribed, with data since), else 0.",
         "sluice_feed_state": "1 for the state a source's feed last reported (connecting, connected, authorized, subscribed, disconnected, reconnecting, closed), 0 for the states it left.",
+        "sluice_symbols": "Subscriptions (symbol × event type) a decoder watches, by state: waiting (no event yet, within no_data_after), fresh, stale (quiet longer than stale_after), no_data (nothing within no_data_after).",
         "sluice_source_last_event_age_seconds": "Seconds since a source last emitted an event (to the reporter's one-second resolution).",
         "sluice_pipeline_ready": "1 while every stage runs and every source delivers (what /ready answers 200 to), else 0.",
         "sluice_pipeline_healthy": "1 while the pipeline runs and no stage is failed or restarting (what /health answers 200 to), else 0.",

@@ -290,7 +290,10 @@ public final class Pipeline: Sendable {
                     feed: node.counters.feed.current.map {
                         PipelineHealth.Feed(state: $0.state, delivering: $0.isDelivering, time: $0.time.iso8601, reason: $0.reason.map(redactor.redact))
                     },
-                    lastEventAgeSeconds: isSource ? node.activity.age(count: node.counters.eventsOut.value, now: now) : nil)
+                    lastEventAgeSeconds: isSource ? node.activity.age(count: node.counters.eventsOut.value, now: now) : nil,
+                    symbols: node.counters.symbols.current.map {
+                        PipelineHealth.Symbols(watched: $0.watched, counts: $0.counts, noData: $0.noData, stale: $0.stale)
+                    })
             })
     }
 

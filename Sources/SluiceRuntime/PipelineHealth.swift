@@ -40,9 +40,11 @@ public struct PipelineHealth: Sendable, Codable, Hashable {
         public var feed: Feed?
         /// Seconds since the source last emitted an event (sources; `nil` before the first).
         public var lastEventAgeSeconds: Double?
+        /// The subscriptions the stage watches (`dxlink_decode`), if it watches any.
+        public var symbols: Symbols?
 
         enum CodingKeys: String, CodingKey {
-            case id, kind, role, state, restarts, feed
+            case id, kind, role, state, restarts, feed, symbols
             case lastError = "last_error", queueDepth = "queue_depth", queueCapacity = "queue_capacity"
             case lastEventAgeSeconds = "last_event_age_seconds"
         }
@@ -58,6 +60,24 @@ public struct PipelineHealth: Sendable, Codable, Hashable {
         public var time: String
         /// Why, for a feed that is down.
         public var reason: String?
+    }
+
+    /// The subscriptions a stage watches, as it reported them. They do not change the verdicts: a
+    /// symbol with no data is the user's to fix, not a reason to restart the process.
+    public struct Symbols: Sendable, Codable, Hashable {
+        /// Subscriptions watched.
+        public var watched: Int
+        /// Subscriptions per state (`waiting`, `fresh`, `stale`, `no_data`).
+        public var counts: [String: Int]
+        /// The first subscriptions with no data (`SYMBOL EventType`; at most 100).
+        public var noData: [String]
+        /// The first subscriptions that went quiet (at most 100).
+        public var stale: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case watched, counts, stale
+            case noData = "no_data"
+        }
     }
 
     /// The pipeline's name.

@@ -2,7 +2,7 @@ import CoreMetrics
 import SluiceCore
 import SluiceQueue
 
-/// Publishes per-stage and per-edge counters, stage states and feed states through swift-metrics.
+/// Publishes per-stage and per-edge counters, stage, feed and subscription states through swift-metrics.
 ///
 /// Stages count into cheap atomics; this reporter turns them into swift-metrics counters and gauges once
 /// a second (and at the end), so the hot path never touches a metrics backend. Every metric carries the
@@ -26,6 +26,7 @@ struct PipelineMetrics: Sendable {
         // Only touched by the reporter (one task at a time: the loop, then the final flush).
         var values = [Int](repeating: 0, count: 8)
         var feedStates: [String: Gauge] = [:]
+        var symbolStates: [String: Gauge] = [:]
     }
 
     let stages: [StageMetrics]
@@ -94,6 +95,14 @@ struct PipelineMetrics: Sendable {
                     s.last.feedStates[feed.state] = Gauge(label: "sluice_feed_state", dimensions: s.dimensions + [("state", feed.state)], factory: factory)
                 }
                 for (state, gauge) in s.last.feedStates { gauge.record(state == feed.state ? 1 : 0) }
+            }
+            if let symbols = h.symbols {
+                for (state, count) in symbols.counts {
+                    if s.last.symbolStates[state] == nil {
+                        s.last.symbolStates[state] = Gauge(label: "sluice_symbols", dimensions: s.dimensions + [("state", state)], factory: factory)
+                    }
+                    s.last.symbolStates[state]?.record(count)
+                }
             }
         }
     }

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Logging
 public import SluiceCore
 public import SluiceRuntime
@@ -42,17 +43,18 @@ public struct TestPipeline: Sendable {
     ///
     /// - Parameters:
     ///   - clock: The clock stages use.
+    ///   - metricsFactory: Where the pipeline's metrics go (`nil`: the global backend).
     ///   - whileRunning: Called once the pipeline is running (e.g. to advance a manual clock or request
     ///     shutdown); the run completes after it returns and the pipeline has finished.
     public func run(
-        clock: any StageClock = SystemClock(), logger: Logger? = nil,
+        clock: any StageClock = SystemClock(), logger: Logger? = nil, metricsFactory: (any MetricsFactory)? = nil,
         whileRunning: (@Sendable (Pipeline) async throws -> Void)? = nil
     ) async throws -> TestPipelineResult {
         let plan = try plan()
         let store = CollectStore()
         var log = logger ?? Logger(label: "test.pipeline")
         if logger == nil { log.logLevel = .critical }
-        let pipeline = Pipeline(plan: plan, logger: log, clock: clock)
+        let pipeline = Pipeline(plan: plan, logger: log, clock: clock, metricsFactory: metricsFactory)
         let report = try await CollectStore.$current.withValue(store) {
             try await withThrowingTaskGroup(of: PipelineReport?.self) { group in
                 group.addTask { try await pipeline.run() }

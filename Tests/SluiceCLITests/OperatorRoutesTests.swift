@@ -20,7 +20,7 @@ struct OperatorRoutesTests {
 
     static func stage(_ id: String, role: String = "source", state: StageState = .running, feed: PipelineHealth.Feed? = nil) -> PipelineHealth.Stage {
         PipelineHealth.Stage(id: id, kind: "k", role: role, state: state, lastError: nil, restarts: 0, queueDepth: nil,
-                             queueCapacity: nil, feed: feed, lastEventAgeSeconds: nil)
+                             queueCapacity: nil, feed: feed, lastEventAgeSeconds: nil, symbols: nil)
     }
 
     static func feed(_ state: String, delivering: Bool) -> PipelineHealth.Feed {

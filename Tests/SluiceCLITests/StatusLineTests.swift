@@ -34,6 +34,20 @@ struct StatusLineTests {
         #expect(text.hasPrefix("gen 2.0k/s [reconnecting] │"), "\(text)")
     }
 
+    @Test("a decoder with subscriptions that have no data or went stale says how many; a healthy one says nothing")
+    func symbolNotes() {
+        func stage(_ id: String, symbols: PipelineHealth.Symbols?, feed: PipelineHealth.Feed? = nil) -> PipelineHealth.Stage {
+            PipelineHealth.Stage(id: id, kind: id, role: "transform", state: .running, lastError: nil, restarts: 0, queueDepth: 0,
+                                 queueCapacity: 64, feed: feed, lastEventAgeSeconds: nil, symbols: symbols)
+        }
+        let health = PipelineHealth(pipeline: "p", outcome: .running, draining: false, stages: [
+            stage("decode", symbols: PipelineHealth.Symbols(watched: 9, counts: ["waiting": 0, "fresh": 6, "stale": 1, "no_data": 2], noData: ["A Quote", "B Quote"], stale: ["C Quote"])),
+            stage("other", symbols: PipelineHealth.Symbols(watched: 3, counts: ["waiting": 1, "fresh": 2, "stale": 0, "no_data": 0], noData: [], stale: [])),
+            stage("feed", symbols: nil, feed: PipelineHealth.Feed(state: "reconnecting", delivering: false, time: "t", reason: nil)),
+        ])
+        #expect(StatusLine.feeds(health) == ["decode": "2 no data, 1 stale", "feed": "reconnecting"])
+    }
+
     @Test("the line is cut to the terminal's width, never wrapped")
     func fitsWidth() {
         var line = StatusLine()

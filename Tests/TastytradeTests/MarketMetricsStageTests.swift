@@ -10,31 +10,6 @@ import Synchronization
 import Tastytrade
 import Testing
 
-/// Collects every log line (message and metadata) for checking that no secret is ever logged.
-final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
-    var text: String { lines.withLock { $0.joined(separator: "\n") } }
-
-    func logger() -> Logger {
-        var logger = Logger(label: "test") { _ in Handler(capture: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-
-    struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            capture.lines.withLock { $0.append("\(event.level) \(event.message) \(event.metadata ?? [:]) \(self.metadata)") }
-        }
-    }
-}
-
 /// Runs `market_metrics` with input fed batch by batch and output read as it comes.
 struct MetricsStageDriver {
     let input = BatchQueue<Tick>(capacity: 1024)
