@@ -126,6 +126,7 @@ let package = Package(
                 "SluiceCore", "SluiceQueue", "SluiceRuntime", "MarketData", "DXLink", "DXLinkSimulator", "Tastytrade",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

@@ -100,6 +100,13 @@ public struct DXLinkDecodeStage: Stage {
                             watch.feedDown()
                         }
                         if configuration.feedStatus { out.append(.feed(status)) }
+                    case .universe(let changes):
+                        if let plan = frame.watch {
+                            watch.changed(plan, at: frame.receiveTime)
+                            watchInterval = plan.checkInterval
+                            report(watch)
+                        }
+                        out.append(contentsOf: changes.map(MarketEvent.universe))
                     case .data(let text, let layout):
                         let first = out.count
                         if merge {

@@ -25,6 +25,8 @@ final class DXLinkFeedReporter: Sendable {
         case .status(let status):
             awaitingData.store(status.state == .subscribed, ordering: .relaxed)
             context.reportFeed(FeedHealth(state: status.state.rawValue, isDelivering: false, time: status.time, reason: status.reason))
+        case .universe:
+            break
         }
     }
 }

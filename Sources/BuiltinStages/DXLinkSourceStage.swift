@@ -1,6 +1,7 @@
 public import DXLink
 import DXLinkSimulator
 import Logging
+import Synchronization
 import MarketData
 public import SluiceCore
 import Tastytrade
@@ -102,6 +103,10 @@ public struct DXLinkSourceStage: Stage {
         public var simulate: Simulate?
         /// Symbols for `events`.
         public var symbols: [String]
+        /// A watchlist file of more symbols for `events`, re-read when it changes and on SIGHUP.
+        public var symbolsFile: String?
+        /// How often to look at `symbols_file` for a change.
+        public var symbolsFilePoll: ConfigDuration
         /// Event types to subscribe for every symbol.
         public var events: [String]
         /// Candle subscriptions.
@@ -142,6 +147,8 @@ public struct DXLinkSourceStage: Stage {
             ConfigField("simulate", .object(Simulate.spec), optional: true, doc: "Start a DXLink simulator on loopback and connect to it (no account needed)."),
             ConfigField("tastytrade", .object(TastytradeLogin.spec), optional: true, doc: "tastytrade OAuth credentials: the quote token and URL are fetched (and renewed) from /api-quote-tokens."),
             ConfigField("symbols", .array(.string), default: .array([]), doc: "Streamer symbols for `events` (e.g. SPY, /ESZ25:XCME, .SPY251219C500)."),
+            ConfigField("symbols_file", .string, optional: true, doc: "A watchlist: one streamer symbol per line (`#` comments, blank lines ignored), subscribed for `events` beside `symbols`. Re-read when it changes and on SIGHUP; the difference is applied live with FEED_SUBSCRIPTION add/remove, no reconnect. A file that cannot be read keeps the last good set."),
+            ConfigField("symbols_file_poll", .duration, default: .string("2s"), advanced: true, doc: "How often to look at `symbols_file` for a change (its size, time and inode)."),
             ConfigField("events", .array(.oneOf(MarketEventType.allCases.map(\.rawValue).filter { $0 != "Candle" })), default: .array([.string("Quote"), .string("Trade")]), doc: "Event types to subscribe for every symbol."),
             ConfigField("candles", .object(Candles.spec), optional: true, doc: "Candle subscriptions: symbols × periods, with history."),
             ConfigField("contract", FeedContract.self, default: .auto, advanced: true, doc: "FEED contract of the channels of `events` (candles: `candles.contract`)."),
@@ -195,8 +202,18 @@ public struct DXLinkSourceStage: Stage {
             if closeWait.duration > .seconds(30) {
                 problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("close_wait"), "close_wait is \(DurationText.format(closeWait.duration))", expected: "at most 30s"))
             }
-            if symbols.isEmpty && candles == nil {
-                problems.append(Diagnostic(.missingField, at: Self.spec.pointer("symbols"), "nothing to subscribe to", expected: "`symbols` or `candles`"))
+            if symbols.isEmpty && candles == nil && symbolsFile == nil {
+                problems.append(Diagnostic(.missingField, at: Self.spec.pointer("symbols"), "nothing to subscribe to", expected: "`symbols`, `symbols_file` or `candles`"))
+            }
+            if let path = symbolsFile {
+                do {
+                    _ = try SymbolsFile.read(path)
+                } catch {
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("symbols_file"), error.description, expected: "a readable file of streamer symbols, one per line"))
+                }
+            }
+            if symbolsFilePoll.duration < .milliseconds(100) {
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("symbols_file_poll"), "symbols_file_poll is \(DurationText.format(symbolsFilePoll.duration))", expected: "at least 100ms"))
             }
             for (i, symbol) in symbols.enumerated() where symbol.trimmingCharacters(in: .whitespaces).isEmpty {
                 problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("symbols", i), "empty symbol", expected: "a streamer symbol like \"SPY\""))
@@ -204,7 +221,7 @@ public struct DXLinkSourceStage: Stage {
             for (i, symbol) in (candles?.symbols ?? []).enumerated() where symbol.trimmingCharacters(in: .whitespaces).isEmpty {
                 problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("candles", "symbols", i), "empty symbol", expected: "a streamer symbol like \"SPY\""))
             }
-            if !symbols.isEmpty && events.isEmpty {
+            if (!symbols.isEmpty || symbolsFile != nil) && events.isEmpty {
                 problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("events"), "`events` is empty, so `symbols` subscribe to nothing", expected: "at least one event type, e.g. [\"Quote\", \"Trade\"]"))
             }
             if let login = tastytrade {
@@ -258,10 +275,10 @@ public struct DXLinkSourceStage: Stage {
             return c
         }
 
-        /// What `dxlink_decode` watches: every subscription of `client`, with this source's limits.
-        func watchPlan(_ client: DXLinkClientConfiguration) -> SymbolWatch.Plan {
+        /// What `dxlink_decode` watches: every subscription in `subscriptions`, with this source's limits.
+        func watchPlan(_ subscriptions: [FeedSubscription]) -> SymbolWatch.Plan {
             SymbolWatch.Plan(
-                subscriptions: client.subscriptions.compactMap { sub in
+                subscriptions: subscriptions.compactMap { sub in
                     MarketEventType(rawValue: sub.type).map { SymbolWatch.Subscription(symbol: sub.symbol, type: $0) }
                 },
                 noDataAfter: noDataAfter.duration > .zero ? noDataAfter.duration : nil,
@@ -314,8 +331,18 @@ public struct DXLinkSourceStage: Stage {
         if !stored.isEmpty, c.candles != nil {
             context.logger.info("candle history resumes from the newest stored candles", metadata: ["series": "\(stored.count)"])
         }
-        let client = c.clientConfiguration(now: context.clock.now, stored: stored)
-        let watch = c.watchPlan(client)
+        var client = c.clientConfiguration(now: context.clock.now, stored: stored)
+        var start = SourceUniverse(configured: client.subscriptions, events: c.events)
+        if let path = c.symbolsFile {
+            do {
+                _ = start.setFileSymbols(try SymbolsFile.read(path), at: context.clock.now)
+            } catch {
+                throw StageError(.readFailed, "symbols_file: \(error.description)")
+            }
+            client.subscriptions = start.subscriptions
+            client.channelTypes = c.events  // so that symbols can be added to an empty file
+        }
+        let universe = SharedUniverse(start)
         let session = DXLinkSession(
             configuration: client,
             tokens: tokens,
@@ -323,6 +350,9 @@ public struct DXLinkSourceStage: Stage {
             logger: context.logger, clock: context.clock, metricsLabel: context.stageID)
         let stop = ShutdownSignal()
         let context = self.context
+        // The first universe, before anything is subscribed: every subscription, and why.
+        let now = context.clock.now
+        try await output.send(DXLinkFrame(receiveTime: now, epoch: 0, content: .universe(start.initialChanges(at: now)), watch: c.watchPlan(start.subscriptions)))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 if let duration = c.duration {
@@ -332,13 +362,33 @@ public struct DXLinkSourceStage: Stage {
                 }
                 stop.trigger()
             }
+            if let path = c.symbolsFile {
+                let reload = ReloadRequests()
+                group.addTask {
+                    await reload.listenForHangups {
+                        context.logger.info("following the symbols file (SIGHUP re-reads it)", metadata: ["path": "\(path)"])
+                    }
+                }
+                group.addTask {
+                    try await Self.followSymbolsFile(path, every: c.symbolsFilePoll.duration, reload: reload, context: context) { symbols in
+                        let now = context.clock.now
+                        let (change, plan) = universe.withLock { u in (u.setFileSymbols(symbols, at: now), c.watchPlan(u.subscriptions)) }
+                        guard !change.changes.isEmpty else { return }
+                        context.logger.info("symbols file changed", metadata: [
+                            "path": "\(path)", "added": "\(change.changes.count { $0.change == .added })", "removed": "\(change.changes.count { $0.change == .removed })",
+                        ])
+                        try await output.send(DXLinkFrame(receiveTime: now, epoch: 0, content: .universe(change.changes), watch: plan))
+                        session.changeSubscriptions(add: change.add, remove: change.remove)
+                    }
+                }
+            }
             do {
                 let feed = DXLinkFeedReporter(context: context)
                 try await session.run(shutdown: stop) { frame in
                     feed.observe(frame)
                     if case .status(let status) = frame.content, status.state == .subscribed {
                         var subscribed = frame
-                        subscribed.watch = watch
+                        subscribed.watch = universe.withLock { c.watchPlan($0.subscriptions) }
                         try await output.send(subscribed)
                     } else {
                         try await output.send(frame)
@@ -355,5 +405,30 @@ public struct DXLinkSourceStage: Stage {
             "unknown": "\(s.unknownMessages)", "malformed": "\(s.malformedMessages)", "server_errors": "\(s.serverErrors)",
         ])
         context.counters.skipped.add(s.malformedMessages + s.unknownMessages + s.strayFrames)
+    }
+
+    /// Reads the symbols file whenever it changes (checked every `interval`) or a reload is requested,
+    /// and hands each new list to `apply`; a file that cannot be read is logged and the last good list
+    /// kept. Returns when cancelled.
+    static func followSymbolsFile(_ path: String, every interval: Duration, reload: ReloadRequests, context: StageContext,
+                                  apply: ([String]) async throws -> Void) async throws {
+        var version = SymbolsFile.version(of: path)
+        var failing = false
+        while !Task.isCancelled {
+            let requested = reload.next()
+            let hangup = try await context.clock.sleep(until: context.clock.now.advanced(by: interval), unless: requested) == false
+            if Task.isCancelled { return }
+            let now = SymbolsFile.version(of: path)
+            guard hangup || now != version else { continue }
+            version = now
+            do {
+                try await apply(try SymbolsFile.read(path))
+                if failing { context.logger.info("symbols file readable again", metadata: ["path": "\(path)"]) }
+                failing = false
+            } catch let problem as SymbolsFile.Problem {
+                context.logger.warning("symbols file not applied; keeping the last good symbols", metadata: ["problem": "\(problem.description)"])
+                failing = true
+            }
+        }
     }
 }

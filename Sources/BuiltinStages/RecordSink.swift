@@ -53,20 +53,14 @@ public struct RecordSink: Stage {
                 switch frame.content {
                 case .data(let text, let layout):
                     if written.insert(layout.id).inserted { Self.writeLayout(layout, into: &w) }
-                    w.raw("{\"t\":")
-                    w.integer(frame.receiveTime.nanosecondsSinceEpoch / 1000)
-                    w.raw(",\"epoch\":")
-                    w.integer(frame.epoch)
+                    Self.writeStart(of: frame, into: &w)
                     w.raw(",\"layout\":")
                     w.integer(Int64(layout.id))
                     w.raw(",\"frame\":")
                     w.string(text)
                     w.raw("}\n")
                 case .status(let status):
-                    w.raw("{\"t\":")
-                    w.integer(frame.receiveTime.nanosecondsSinceEpoch / 1000)
-                    w.raw(",\"epoch\":")
-                    w.integer(frame.epoch)
+                    Self.writeStart(of: frame, into: &w)
                     w.raw(",\"status\":")
                     w.string(status.state.rawValue)
                     if let reason = status.reason {
@@ -74,10 +68,26 @@ public struct RecordSink: Stage {
                         w.string(reason)
                     }
                     w.raw("}\n")
+                case .universe(let changes):
+                    Self.writeStart(of: frame, into: &w)
+                    w.raw(",\"universe\":")
+                    w.write(.array(changes.map { c in
+                        .object(JSONObject([("symbol", .string(c.symbol)), ("events", .array(c.eventTypes.map(JSONValue.string))),
+                                            ("change", .string(c.change.rawValue)), ("reason", .string(c.reason.rawValue))]))
+                    }))
+                    w.raw("}\n")
                 }
             }
             try FileOutput.writeAll(fd, w.bytes, path: path)
         }
+    }
+
+    /// `{"t":MICROSECONDS,"epoch":N` — how every frame line begins.
+    static func writeStart(of frame: DXLinkFrame, into w: inout JSONWriter) {
+        w.raw("{\"t\":")
+        w.integer(frame.receiveTime.nanosecondsSinceEpoch / 1000)
+        w.raw(",\"epoch\":")
+        w.integer(frame.epoch)
     }
 
     static func writeLayout(_ layout: FeedLayout, into w: inout JSONWriter) {

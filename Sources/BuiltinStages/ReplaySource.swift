@@ -96,8 +96,14 @@ public struct ReplaySource: Stage {
                 frame = DXLinkFrame(receiveTime: time, epoch: epoch, content: .data(text, layout))
             } else if let state = object["status"]?.stringValue.flatMap(FeedStatus.State.init(rawValue:)) {
                 frame = DXLinkFrame(receiveTime: time, epoch: epoch, content: .status(FeedStatus(state: state, time: time, epoch: epoch, reason: object["reason"]?.stringValue)))
+            } else if let list = object["universe"] {
+                guard let changes = Self.universe(list, time: time) else {
+                    context.skip("\(path):\(lineNumber): \"universe\" must be an array of {symbol, events, change, reason}")
+                    continue
+                }
+                frame = DXLinkFrame(receiveTime: time, epoch: epoch, content: .universe(changes))
             } else {
-                context.skip("\(path):\(lineNumber): neither a layout, a frame nor a status")
+                context.skip("\(path):\(lineNumber): neither a layout, a frame, a status nor a universe change")
                 continue
             }
             if let speed = configuration.speed {
@@ -119,5 +125,19 @@ public struct ReplaySource: Stage {
             }
         }
         if !batch.isEmpty { try await output.send(batch) }
+    }
+
+    /// The universe changes of a recorded line, or `nil` when any is not `{symbol, events, change, reason}`.
+    static func universe(_ value: JSONValue, time: Timestamp) -> [UniverseChange]? {
+        guard let items = value.arrayValue else { return nil }
+        var changes: [UniverseChange] = []
+        for value in items {
+            guard let item = value.objectValue, let symbol = item["symbol"]?.stringValue,
+                  let events = item["events"]?.arrayValue?.map({ $0.stringValue }), !events.contains(nil),
+                  let change = item["change"]?.stringValue.flatMap(UniverseChange.Change.init(rawValue:)),
+                  let reason = item["reason"]?.stringValue.flatMap(UniverseChange.Reason.init(rawValue:)) else { return nil }
+            changes.append(UniverseChange(symbol: symbol, eventTypes: events.compactMap { $0 }, change: change, reason: reason, time: time))
+        }
+        return changes
     }
 }

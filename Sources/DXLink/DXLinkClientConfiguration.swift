@@ -25,6 +25,9 @@ public enum FeedContract: String, Hashable, ConfigOption {
 public struct DXLinkClientConfiguration: Sendable {
     /// What to subscribe to. Candle subscriptions carry a `fromTime`.
     public var subscriptions: [FeedSubscription]
+    /// Event types to open channels for even with no subscription of that type yet, so that
+    /// subscriptions of them can be added while the session runs.
+    public var channelTypes: [String] = []
     /// How event types are spread over channels.
     public var channelLayout: ChannelLayout = .perType
     /// The FEED contract of channels carrying live events.
@@ -75,7 +78,7 @@ public struct DXLinkClientConfiguration: Sendable {
     /// get a channel of their own (its contract is ``historyContract``).
     public var channelPlan: [(channel: Int, types: [String])] {
         var types: [String] = []
-        for s in subscriptions where !types.contains(s.type) { types.append(s.type) }
+        for t in subscriptions.map(\.type) + channelTypes where !types.contains(t) { types.append(t) }
         switch channelLayout {
         case .shared:
             let live = types.filter { $0 != "Candle" }

@@ -80,6 +80,8 @@ public struct DXLinkClientStateMachine: Sendable {
     public private(set) var reachedSubscribed = false
     /// Where each candle series resumes: only candles the pipeline has been given move it.
     public private(set) var candleResumePoints = CandleResumePoints()
+    /// What the session subscribes to: the configuration's subscriptions, with every change since.
+    public private(set) var subscriptions: [FeedSubscription]
     private var channels: [Int: Channel] = [:]
     private var nextLayoutID = 1
     private var lastInbound = Timestamp(nanosecondsSinceEpoch: 0)
@@ -93,6 +95,7 @@ public struct DXLinkClientStateMachine: Sendable {
     /// A state machine for `configuration`.
     public init(configuration: DXLinkClientConfiguration) {
         self.configuration = configuration
+        self.subscriptions = configuration.subscriptions
     }
 
     /// The layout data on `channel` decodes with.
@@ -100,12 +103,49 @@ public struct DXLinkClientStateMachine: Sendable {
 
     /// The subscriptions that would be sent now: candle `fromTime`s advanced to the newest candle delivered.
     public var currentSubscriptions: [FeedSubscription] {
-        configuration.subscriptions.map { s in
+        subscriptions.map { s in
             guard s.fromTime != nil, let last = candleResumePoints.resumeTime(symbol: s.symbol) else { return s }
             var resumed = s
             resumed.fromTime = max(s.fromTime ?? 0, last)
             return resumed
         }
+    }
+
+    /// Changes what the session subscribes to, now and on every later connection: `remove` first, then
+    /// `add` (a subscription already present, or of a type no channel carries, is not added again; one
+    /// not present is not removed). On open channels the difference is sent at once, as FEED_SUBSCRIPTION
+    /// messages without `reset` — the removals, then the additions, each in batches under the byte limit —
+    /// with no reconnect. Returns the changes that took effect and the messages to send.
+    public mutating func changeSubscriptions(add: [FeedSubscription], remove: [FeedSubscription])
+        -> (added: [FeedSubscription], removed: [FeedSubscription], actions: [Action]) {
+        func key(_ s: FeedSubscription) -> String { s.type + "\u{0}" + s.symbol }
+        let removing = Set(remove.map(key))
+        var removed: [FeedSubscription] = []
+        subscriptions.removeAll { s in
+            guard removing.contains(key(s)) else { return false }
+            removed.append(s)
+            return true
+        }
+        let carried = Set(configuration.channelPlan.flatMap(\.types))
+        var present = Set(subscriptions.map(key))
+        var added: [FeedSubscription] = []
+        for s in add where carried.contains(s.type) && present.insert(key(s)).inserted {
+            added.append(s)
+        }
+        subscriptions += added
+        guard isOpen else { return (added, removed, []) }
+        var actions: [Action] = []
+        for n in channels.keys.sorted() {
+            guard let ch = channels[n], ch.open else { continue }  // a channel still opening subscribes everything when it opens
+            let limit = configuration.subscriptionBatchBytes
+            for batch in SubscriptionBatcher.batches(removed.filter { ch.types.contains($0.type) }, channel: n, limit: limit) {
+                actions.append(.send(.feedSubscription(channel: n, reset: false, add: [], remove: batch)))
+            }
+            for batch in SubscriptionBatcher.batches(added.filter { ch.types.contains($0.type) }, channel: n, limit: limit) {
+                actions.append(.send(.feedSubscription(channel: n, reset: false, add: batch, remove: [])))
+            }
+        }
+        return (added, removed, actions)
     }
 
     /// The interval between KEEPALIVEs: the configured one, at most half the server's timeout.

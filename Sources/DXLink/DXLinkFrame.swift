@@ -10,6 +10,8 @@ public struct DXLinkFrame: Record, Sendable {
         case data(String, FeedLayout)
         /// The feed's state changed.
         case status(FeedStatus)
+        /// The source changed what it subscribes to.
+        case universe([UniverseChange])
     }
 
     /// When the frame arrived.
@@ -18,8 +20,8 @@ public struct DXLinkFrame: Record, Sendable {
     public var epoch: Int64
     /// The content.
     public var content: Content
-    /// With a `subscribed` status: every subscription of the connection and when to call one silent,
-    /// so the decoder can watch each for data (see ``SymbolWatch``).
+    /// With a `subscribed` status or a universe change: every subscription of the source and when to call
+    /// one silent, so the decoder can watch each for data (see ``SymbolWatch``).
     public var watch: SymbolWatch.Plan?
 
     /// Creates a frame.
@@ -48,6 +50,8 @@ public struct DXLinkFrame: Record, Sendable {
         case (4, .status(let s)): return .string(s.state.rawValue)
         case (5, .data(let text, _)): return .string(text)
         case (5, .status(let s)): return s.reason.map(FieldValue.string) ?? .null
+        case (4, .universe): return .string("universe")
+        case (5, .universe(let changes)): return .string(changes.map { "\($0.change.rawValue) \($0.symbol)" }.joined(separator: ", "))
         default: return .null
         }
     }

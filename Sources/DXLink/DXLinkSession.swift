@@ -66,6 +66,7 @@ public struct DXLinkSession: Sendable {
     public var maxMessageBytes = 16 << 20
 
     let stats = StatisticsBox()
+    let inbox = SubscriptionInbox()
 
     /// The session's counts: relaxed atomics on the hot path (no lock, no metrics call per message); the
     /// session's reporter publishes them to swift-metrics once a second.
@@ -105,6 +106,15 @@ public struct DXLinkSession: Sendable {
 
     /// What the session has done so far.
     public var statistics: DXLinkSessionStatistics { stats.snapshot }
+
+    /// Changes the subscriptions of the running session, from any task: applied on the open connection at
+    /// once with FEED_SUBSCRIPTION add/remove (no reconnect), and part of every later connection's
+    /// subscriptions. Subscriptions of an event type no channel carries are ignored (list such types in
+    /// ``DXLinkClientConfiguration/channelTypes``).
+    public func changeSubscriptions(add: [FeedSubscription], remove: [FeedSubscription]) {
+        guard !add.isEmpty || !remove.isEmpty else { return }
+        inbox.post(SubscriptionInbox.Change(add: add, remove: remove))
+    }
 
     /// Runs until `shutdown` is triggered (returns), or until the token is refused for good or reconnects
     /// are exhausted (throws ``DXLinkError``). Errors thrown by `emit` end the run at once and are rethrown.
@@ -167,6 +177,8 @@ public struct DXLinkSession: Sendable {
                 continue
             }
             guard let endpoint = fetched else { break }
+            // Changes asked for between connections are part of this one's first subscriptions.
+            for change in inbox.take().changes { _ = machine.changeSubscriptions(add: change.add, remove: change.remove) }
             guard endpoint.url.hasPrefix("ws://") || endpoint.url.hasPrefix("wss://") else {
                 let message = "'\(endpoint.url)' is not a ws:// or wss:// URL"
                 try await status(.closed, message)
@@ -393,6 +405,7 @@ private struct ConnectionDriver: Sendable {
         let outcome = try await withThrowingTaskGroup(of: DXLinkSession.Outcome.self) { group in
             group.addTask { try await read(inbound) }
             group.addTask { try await keepTime() }
+            group.addTask { try await applyChanges() }
             group.addTask {
                 await shutdown.wait()
                 return shutdown.isRequested ? .shutdown : .running
@@ -449,6 +462,20 @@ private struct ConnectionDriver: Sendable {
             }
         }
         return nil
+    }
+
+    /// Subscription changes asked for while the connection is open: the machine decides what to send.
+    private func applyChanges() async throws -> DXLinkSession.Outcome {
+        while true {
+            let (changes, next) = session.inbox.take()
+            for change in changes {
+                let actions = live.machine.withLock { $0.changeSubscriptions(add: change.add, remove: change.remove).actions }
+                if let outcome = try await perform(actions) { return outcome }
+            }
+            await next.wait()
+            // Cancelled: another task ended the connection (its outcome is the one that counts).
+            if Task.isCancelled { return .running }
+        }
     }
 
     /// Keepalives, silence and handshake deadlines: sleeps until the machine's next deadline, woken early

@@ -2,7 +2,7 @@ public import SluiceCore
 
 /// The state of a market-data feed, sent downstream in-band whenever it changes, so that later stages can
 /// tell a quiet market from a dead feed.
-public struct FeedStatus: Record, Hashable {
+public struct FeedStatus: StatusRecord, Hashable {
     /// The feed's connection states.
     public enum State: String, Sendable, Hashable, CaseIterable {
         /// Opening the connection.
@@ -45,10 +45,6 @@ public struct FeedStatus: Record, Hashable {
         Column("event_type", .string), Column("state", .string), Column("time", .time),
         Column("epoch", .int), Column("reason", .string),
     ])
-
-    public var schema: RecordSchema { Self.schema }
-    public static var declaredFields: [Column]? { schema.columns }
-    public static var eventKinds: [String]? { [eventType] }
 
     public func value(at index: Int) -> FieldValue {
         switch index {

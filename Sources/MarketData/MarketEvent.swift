@@ -72,6 +72,8 @@ public enum MarketEvent: Record, Hashable {
     case feed(FeedStatus)
     /// A subscription stopped or started delivering (`no_data`, `stale`, `fresh`).
     case symbol(SymbolStatus)
+    /// A subscription joined or left the feed's universe.
+    case universe(UniverseChange)
 
     /// The held value as a record.
     public var payload: any Record {
@@ -88,10 +90,11 @@ public enum MarketEvent: Record, Hashable {
         case .candle(let e): return e
         case .feed(let e): return e
         case .symbol(let e): return e
+        case .universe(let e): return e
         }
     }
 
-    /// The held event's type; `nil` for feed and symbol status.
+    /// The held event's type; `nil` for feed and symbol status and universe changes.
     public var type: MarketEventType? {
         switch self {
         case .quote: return .quote
@@ -104,20 +107,23 @@ public enum MarketEvent: Record, Hashable {
         case .timeAndSale: return .timeAndSale
         case .underlying: return .underlying
         case .candle: return .candle
-        case .feed, .symbol: return nil
+        case .feed, .symbol, .universe: return nil
         }
     }
 
-    /// The event type's name (`Quote`, …, `Feed` for feed status, `Symbol` for symbol status).
+    /// The event type's name (`Quote`, …, `Feed` for feed status, `Symbol` for symbol status, `Universe`
+    /// for universe changes).
     public var eventType: String {
         switch self {
         case .feed: return FeedStatus.eventType
         case .symbol: return SymbolStatus.eventType
+        case .universe: return UniverseChange.eventType
         default: return type?.rawValue ?? ""
         }
     }
 
-    /// The event's symbol (for symbol status, the symbol it is about); `nil` for feed status.
+    /// The event's symbol (for symbol status and universe changes, the symbol they are about); `nil` for
+    /// feed status.
     public var symbol: String? {
         switch self {
         case .quote(let e): return e.eventSymbol
@@ -131,6 +137,7 @@ public enum MarketEvent: Record, Hashable {
         case .underlying(let e): return e.eventSymbol
         case .candle(let e): return e.eventSymbol
         case .symbol(let e): return e.symbol
+        case .universe(let e): return e.symbol
         case .feed: return nil
         }
     }
@@ -143,13 +150,14 @@ public enum MarketEvent: Record, Hashable {
         var seen = Set<String>()
         var columns: [Column] = []
         for c in MarketEventType.allCases.flatMap({ $0.payloadType.recordSchema.columns }) + FeedStatus.schema.columns + SymbolStatus.schema.columns
+            + UniverseChange.schema.columns
         where seen.insert(c.name).inserted {
             columns.append(c)
         }
         return columns
     }
 
-    public static var eventKinds: [String]? { MarketEventType.allCases.map(\.rawValue) + [FeedStatus.eventType, SymbolStatus.eventType] }
+    public static var eventKinds: [String]? { MarketEventType.allCases.map(\.rawValue) + [FeedStatus.eventType, SymbolStatus.eventType, UniverseChange.eventType] }
 
-    public static var recordSchemas: [RecordSchema]? { MarketEventType.allCases.map { $0.payloadType.recordSchema } + [FeedStatus.schema, SymbolStatus.schema] }
+    public static var recordSchemas: [RecordSchema]? { MarketEventType.allCases.map { $0.payloadType.recordSchema } + [FeedStatus.schema, SymbolStatus.schema, UniverseChange.schema] }
 }

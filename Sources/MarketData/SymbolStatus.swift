@@ -7,7 +7,7 @@ public import SluiceCore
 /// subscribed (`no_data`: a wrong streamer symbol, an unsupported event type, no entitlement), when one
 /// that was ticking has been quiet longer than `stale_after` while the feed is up (`stale`), and when
 /// either delivers again (`fresh`).
-public struct SymbolStatus: Record, Hashable {
+public struct SymbolStatus: StatusRecord, Hashable {
     /// Where a subscription stands.
     public enum State: String, Sendable, Hashable, CaseIterable {
         /// Subscribed, no event yet, and its `no_data_after` has not passed.
@@ -50,10 +50,6 @@ public struct SymbolStatus: Record, Hashable {
         Column("event_type", .string), Column("symbol", .string), Column("watched_type", .string),
         Column("state", .string), Column("time", .time), Column("last_event_time", .time), Column("quiet_seconds", .double),
     ])
-
-    public var schema: RecordSchema { Self.schema }
-    public static var declaredFields: [Column]? { schema.columns }
-    public static var eventKinds: [String]? { [eventType] }
 
     public func value(at index: Int) -> FieldValue {
         switch index {

@@ -110,6 +110,20 @@ public struct SymbolWatch: Sendable {
         for i in since.indices { since[i] = now }
     }
 
+    /// The source changed its subscriptions as of `time` while the feed may be up: new ones start
+    /// `waiting` from now, ones that left are forgotten, the rest are untouched.
+    public mutating func changed(_ plan: Plan, at time: Timestamp) {
+        guard plan.subscriptions != self.plan.subscriptions else {
+            self.plan = plan
+            return
+        }
+        let previous = Set(watched)
+        rebuild(plan.subscriptions, keepingSince: true)
+        self.plan = plan
+        let now = time.nanosecondsSinceEpoch
+        for (i, s) in watched.enumerated() where !previous.contains(s) { since[i] = now }
+    }
+
     /// The feed went down: nothing is judged until it is subscribed again.
     public mutating func feedDown() {
         feedUp = false
@@ -183,9 +197,9 @@ public struct SymbolWatch: Sendable {
         return Summary(counts: counts, noData: noData, stale: stale)
     }
 
-    private mutating func rebuild(_ subscriptions: [Subscription]) {
-        var kept: [Subscription: (last: Int64, state: SymbolStatus.State, changed: Int64)] = [:]
-        for (s, i) in slots { kept[s] = (lastEvent[i], states[i], changedAt[i]) }
+    private mutating func rebuild(_ subscriptions: [Subscription], keepingSince: Bool = false) {
+        var kept: [Subscription: (last: Int64, state: SymbolStatus.State, changed: Int64, since: Int64)] = [:]
+        for (s, i) in slots { kept[s] = (lastEvent[i], states[i], changedAt[i], since[i]) }
         slots = [:]
         slots.reserveCapacity(subscriptions.count)
         watched = []
@@ -202,6 +216,6 @@ public struct SymbolWatch: Sendable {
             changedAt.append(old?.changed ?? 0)
             if (old?.last ?? Self.never) == Self.never { silentSlots += 1 }
         }
-        since = [Int64](repeating: 0, count: watched.count)
+        since = watched.map { keepingSince ? kept[$0]?.since ?? 0 : 0 }
     }
 }

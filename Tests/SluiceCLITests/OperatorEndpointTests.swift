@@ -230,3 +230,39 @@ struct OperatorEndpointTests {
         #expect(process.terminationStatus == 0, "promtool check metrics: \(output)")
     }
 }
+
+@Suite("symbols_file and SIGHUP, in a real process")
+struct SymbolsFileProcessTests {
+    @Test("SIGHUP re-reads the symbols file at once (the poll is an hour), the new symbol streams, and the process keeps running until SIGTERM")
+    func hangupReloads() async throws {
+        let dir = try temporaryDirectory()
+        let watchlist = dir.appendingPathComponent("watchlist.txt")
+        let out = dir.appendingPathComponent("out.jsonl")
+        try write("AAPL\n", to: watchlist)
+        let file = dir.appendingPathComponent("hup.json")
+        try write("""
+            {"name": "hup", "stages": [
+              {"id": "feed", "kind": "dxlink", "config": {"simulate": {"rate": 200}, "symbols_file": "\(watchlist.path)",
+                 "symbols_file_poll": "1h", "events": ["Quote"]}},
+              {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
+              {"id": "out", "kind": "jsonl", "from": "decode", "config": {"path": "\(out.path)"}}
+            ]}
+            """, to: file)
+        let run = try SluiceProcess(["run", file.path, "--log-format", "json", "--no-summary"], directory: dir)
+        try await waitUntil("the SIGHUP trap and AAPL quotes") {
+            run.stderrSoFar.contains("following the symbols file") && lines(of: out).contains { $0.contains(#""symbol":"AAPL""#) && $0.contains(#""event_type":"Quote""#) }
+        }
+        try write("AAPL\nQQQ\n", to: watchlist)
+        run.signal(SIGHUP)
+        try await waitUntil("QQQ quotes after SIGHUP") {
+            lines(of: out).contains { $0.contains(#""symbol":"QQQ""#) && $0.contains(#""event_type":"Quote""#) }
+        }
+        let universe = lines(of: out).filter { $0.contains(#""event_type":"Universe""#) }
+        #expect(universe.count == 2)
+        #expect(universe.last?.contains(#""symbol":"QQQ""#) == true && universe.last?.contains(#""reason":"file""#) == true)
+        run.signal(SIGTERM)
+        let result = await run.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("symbols file changed"))
+    }
+}
