@@ -93,6 +93,15 @@ public struct DXLinkSourceStage: Stage {
         ])
     }
 
+    /// When the source ends by itself.
+    public enum Until: String, ConfigOption {
+        /// Only at shutdown (or after `duration`).
+        case shutdown
+        /// Once every subscription (symbol × event type) has had an event — a snapshot — or after
+        /// `duration`, whichever comes first.
+        case complete
+    }
+
     /// The configuration of `dxlink`.
     public struct Configuration: StageConfiguration {
         /// The WebSocket URL.
@@ -133,6 +142,8 @@ public struct DXLinkSourceStage: Stage {
         public var subscriptionBatchBytes: Int
         /// Stop after this long.
         public var duration: ConfigDuration?
+        /// When the source ends by itself.
+        public var until: Until
         /// A subscription with no event this long after it was subscribed is reported `no_data` (0: off).
         public var noDataAfter: ConfigDuration
         /// A subscription that delivered, then was quiet this long while the feed was up, is `stale`.
@@ -162,6 +173,7 @@ public struct DXLinkSourceStage: Stage {
             ConfigField("reconnect", .object(Reconnect.spec), default: .object(JSONObject([("initial_delay", .string("500ms")), ("max_delay", .string("30s"))])), doc: "Reconnect backoff (exponential, full jitter)."),
             ConfigField("subscription_batch_bytes", .integer(512...1_000_000), default: .number(8192), advanced: true, doc: "Most bytes in one FEED_SUBSCRIPTION message."),
             ConfigField("duration", .duration, optional: true, doc: "Close the feed after this long (default: run until shutdown)."),
+            ConfigField("until", Until.self, default: .shutdown, doc: "complete: end the feed once every subscription (symbol × event type, each candle symbol) has had an event — snapshot, then exit — or after `duration`; shutdown: run until shutdown."),
             ConfigField("no_data_after", .duration, default: .string("30s"), doc: "Report a subscription (symbol × event type) that has had no event this long after it was subscribed: a warning, a `Symbol` record with state `no_data`, /health and /metrics (0s: off). Judged by `dxlink_decode`."),
             ConfigField("stale_after", .duration, optional: true, doc: "Report a subscription that delivered, then was quiet this long while the feed was up, as `stale`, and `fresh` when it ticks again (default: off; quiet options are normal, so set it to what is abnormal for your symbols)."),
         ])
@@ -384,8 +396,13 @@ public struct DXLinkSourceStage: Stage {
             }
             do {
                 let feed = DXLinkFeedReporter(context: context)
+                let completion = c.until == .complete ? SnapshotCollector(SnapshotBook(pairs: c.watchPlan(start.subscriptions).subscriptions)) : nil
                 try await session.run(shutdown: stop) { frame in
                     feed.observe(frame)
+                    if let completion, completion.add(frame) {
+                        context.logger.info("every subscription has had an event (until: complete); closing the feed", metadata: ["subscriptions": "\(completion.pairs)"])
+                        stop.trigger()
+                    }
                     if case .status(let status) = frame.content, status.state == .subscribed {
                         var subscribed = frame
                         subscribed.watch = universe.withLock { c.watchPlan($0.subscriptions) }

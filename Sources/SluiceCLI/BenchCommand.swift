@@ -1,6 +1,9 @@
 import ArgumentParser
-import Foundation
 import BuiltinStages
+import DXLinkSimulator
+import Foundation
+import Logging
+import SluiceCore
 import SluiceRuntime
 
 struct BenchCommand: AsyncParsableCommand {
@@ -24,13 +27,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Runs per scenario; the best and the median are reported.")
     var runs: Int = 3
 
-    @Option(help: "Only this scenario (filter, chain, csv, sqlite, decode, watch, e2e, e2e-process or validate).")
+    @Option(help: "Only this scenario (filter, chain, csv, sqlite, decode, watch, snapshot, e2e, e2e-process or validate).")
     var scenario: String?
 
     func validate() throws {
         guard events > 0 else { throw ValidationError("--events must be positive") }
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
-        let names = PipelineBenchmark.scenarios.map(\.name) + ["csv", "sqlite", "decode", "watch", "e2e", "e2e-process", "validate"]
+        let names = PipelineBenchmark.scenarios.map(\.name) + ["csv", "sqlite", "decode", "watch", "snapshot", "e2e", "e2e-process", "validate"]
         if let scenario, !names.contains(scenario) {
             throw ValidationError("unknown scenario \"\(scenario)\"; expected one of: " + names.joined(separator: ", "))
         }
@@ -89,6 +92,9 @@ struct BenchCommand: AsyncParsableCommand {
         if scenario == nil || scenario == "watch" {
             watchBenchmark(events: events)
         }
+        if scenario == nil || scenario == "snapshot" {
+            try await snapshotBenchmark()
+        }
         for (name, shape, body) in marketData where scenario == nil || scenario == name {
             var rates: [Double] = []
             for _ in 0..<runs { rates.append(try await body()) }
@@ -112,6 +118,25 @@ struct BenchCommand: AsyncParsableCommand {
         if let memory = MarketDataBenchmark.watchMemory(symbols: 100_000) {
             print("        100 000 symbols × Quote, Trade, Greeks watched: \(Int(memory.rounded())) bytes resident per subscription")
         }
+    }
+
+    /// `snapshot`: 100 symbols × Quote and Greeks from the simulator on loopback, until complete.
+    func snapshotBenchmark() async throws {
+        var logger = Logger(label: "sluice.bench")
+        logger.logLevel = .error
+        let symbols = (0..<100).map { "SYM\($0)" }
+        var times: [Double] = []
+        var complete = 0
+        for _ in 0..<runs {
+            var simulator = SimulatorConfiguration()
+            simulator.rate = 50_000
+            let result = try await DXLinkSnapshot.take(symbols: symbols, types: [.quote, .greeks], from: .simulate(simulator), timeout: .seconds(30), logger: logger)
+            times.append(result.elapsed.seconds)
+            if result.book.isComplete { complete += 1 }
+        }
+        times.sort()
+        print("snapshot 100 symbols × Quote, Greeks from the simulator on loopback (one connection), until complete")
+        print("        \(runs) runs, \(complete) complete: best \(DurationText.format(.seconds(times.first!))), median \(DurationText.format(.seconds(times[times.count / 2])))")
     }
 
     func mps(_ v: Double) -> String {

@@ -56,12 +56,7 @@ struct MetricsCommand: AsyncParsableCommand {
                 m.earnings?.expectedReportDate.map { $0 + (m.earnings?.timeOfDay.map { " \($0)" } ?? "") } ?? "-",
             ])
         }
-        let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
-        }
-        return ([line(header), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line)).joined(separator: "\n")
+        return TextTable.render(header: header, rows: rows)
     }
 
     static func pct(_ v: Double?) -> String { v.map { String(format: "%.1f", $0 * 100) } ?? "-" }

@@ -33,6 +33,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Fault: send ERROR UNAUTHORIZED (a withdrawn authorization) after N data frames.") var unauthorizedAfter: Int?
     @Option(help: "Fault: drop the connection once N candles of a history snapshot were sent.") var dropInHistoryAfter: Int?
     @Flag(help: "Fault: refuse every token in AUTH.") var refuseTokens = false
+    @Option(name: .customLong("unserved"), help: "Accept subscriptions for this symbol and never serve it, as for a wrong streamer symbol (repeatable).") var unserved: [String] = []
     @Option(help: "Faults only on the first N connections (default: all).") var faultyConnections: Int?
 
     func validate() throws {
@@ -58,6 +59,7 @@ struct SimulateCommand: AsyncParsableCommand {
         c.faults.silentAfter = silentAfter
         c.faults.unauthorizedAfter = unauthorizedAfter
         c.faults.dropInHistoryAfter = dropInHistoryAfter
+        for symbol in unserved { c.faults.symbolEventLimits[symbol] = 0 }
         c.faults.refuseAllTokens = refuseTokens
         c.faults.connections = faultyConnections
         let configuration = c
