@@ -299,6 +299,8 @@ public struct DXLinkSourceStage: Stage {
     }
 
     public static let kind = "dxlink"
+    /// The most symbols one subscription request (`POST /sources/{id}/subscriptions`) may name.
+    static let maximumSymbolsPerRequest = 100_000
     public static let summary = "DXLink source: subscribes to quotes, trades, Greeks, candles … and emits raw frames and feed state."
 
     let configuration: Configuration
@@ -352,7 +354,9 @@ public struct DXLinkSourceStage: Stage {
                 throw StageError(.readFailed, "symbols_file: \(error.description)")
             }
             client.subscriptions = start.subscriptions
-            client.channelTypes = c.events  // so that symbols can be added to an empty file
+        }
+        if !c.symbols.isEmpty || c.symbolsFile != nil {
+            client.channelTypes = c.events  // so that symbols can be added to an empty file, or through the API
         }
         let universe = SharedUniverse(start)
         let session = DXLinkSession(
@@ -362,6 +366,26 @@ public struct DXLinkSourceStage: Stage {
             logger: context.logger, clock: context.clock, metricsLabel: context.stageID)
         let stop = ShutdownSignal()
         let context = self.context
+        if !c.symbols.isEmpty || c.symbolsFile != nil {
+            context.acceptSubscriptionChanges(SubscriptionControl { request in
+                guard request.add.count + request.remove.count <= Self.maximumSymbolsPerRequest else {
+                    throw SubscriptionChangeError(.badRequest, "\(request.add.count + request.remove.count) symbols in one request; at most \(Self.maximumSymbolsPerRequest)")
+                }
+                for symbol in request.add + request.remove {
+                    if let problem = SymbolsFile.problem(with: symbol) { throw SubscriptionChangeError(.badRequest, problem) }
+                }
+                let now = context.clock.now
+                let (result, plan) = universe.withLock { u in (u.apply(request, at: now), c.watchPlan(u.subscriptions)) }
+                if !result.change.changes.isEmpty {
+                    context.logger.info("subscriptions changed through the operator endpoint", metadata: [
+                        "added": "\(result.reply.added.count)", "removed": "\(result.reply.removed.count)",
+                    ])
+                    try await output.send(DXLinkFrame(receiveTime: now, epoch: 0, content: .universe(result.change.changes), watch: plan))
+                    session.changeSubscriptions(add: result.change.add, remove: result.change.remove)
+                }
+                return result.reply
+            })
+        }
         // The first universe, before anything is subscribed: every subscription, and why.
         let now = context.clock.now
         try await output.send(DXLinkFrame(receiveTime: now, epoch: 0, content: .universe(start.initialChanges(at: now)), watch: c.watchPlan(start.subscriptions)))

@@ -13,40 +13,92 @@ struct SourceUniverse: Sendable {
     let events: [String]
     /// The symbols file's symbols, in file order.
     private(set) var fileSymbols: [String] = []
+    /// Symbols added through the operator endpoint, in the order added.
+    private(set) var apiSymbols: [String] = []
     private let configuredKeys: Set<FeedSubscription.Key>
+    private let configuredSymbols: Set<String>
 
     init(configured: [FeedSubscription], events: [String]) {
         self.configured = configured
         self.events = events
         configuredKeys = Set(configured.map(\.key))
+        configuredSymbols = Set(configured.map(\.symbol))
     }
 
-    /// Every subscription: the configured ones, then the file's (none twice).
+    /// The symbols subscribed for `events` beside the configured ones: the file's, then the API's.
+    private var dynamicSymbols: [String] {
+        let inFile = Set(fileSymbols)
+        return fileSymbols + apiSymbols.filter { !inFile.contains($0) }
+    }
+
+    /// Every subscription: the configured ones, then the file's and the API's (none twice).
     var subscriptions: [FeedSubscription] {
-        configured + fileSubscriptions(fileSymbols).filter { !configuredKeys.contains($0.key) }
+        configured + dynamicSubscriptions(dynamicSymbols)
     }
 
-    private func fileSubscriptions(_ symbols: [String]) -> [FeedSubscription] {
-        symbols.flatMap { symbol in events.map { FeedSubscription(type: $0, symbol: symbol) } }
+    private func dynamicSubscriptions(_ symbols: [String]) -> [FeedSubscription] {
+        symbols.flatMap { symbol in events.map { FeedSubscription(type: $0, symbol: symbol) } }.filter { !configuredKeys.contains($0.key) }
     }
 
     /// The universe records of the first subscriptions: `configured`, then `file`.
     func initialChanges(at time: Timestamp) -> [UniverseChange] {
         Self.grouped(configured, change: .added, reason: .configured, at: time)
-            + Self.grouped(fileSubscriptions(fileSymbols).filter { !configuredKeys.contains($0.key) }, change: .added, reason: .file, at: time)
+            + Self.grouped(dynamicSubscriptions(dynamicSymbols), change: .added, reason: .file, at: time)
     }
 
-    /// Takes the file's new symbols; returns the subscriptions to add and remove (never a configured
-    /// one) and their universe records.
-    mutating func setFileSymbols(_ symbols: [String], at time: Timestamp)
-        -> (add: [FeedSubscription], remove: [FeedSubscription], changes: [UniverseChange]) {
-        let old = Set(fileSubscriptions(fileSymbols).map(\.key))
-        let new = fileSubscriptions(symbols)
-        let newKeys = Set(new.map(\.key))
-        let add = new.filter { !old.contains($0.key) && !configuredKeys.contains($0.key) }
-        let remove = fileSubscriptions(fileSymbols).filter { !newKeys.contains($0.key) && !configuredKeys.contains($0.key) }
-        fileSymbols = symbols
-        return (add, remove, Self.grouped(remove, change: .removed, reason: .file, at: time) + Self.grouped(add, change: .added, reason: .file, at: time))
+    /// A change of the universe: what to send, and the records that say so.
+    struct Change {
+        var add: [FeedSubscription]
+        var remove: [FeedSubscription]
+        var changes: [UniverseChange]
+    }
+
+    /// Applies `update` to the file and API symbols, and returns the subscriptions it adds and removes
+    /// (never a configured one), with their universe records.
+    private mutating func transition(reason: UniverseChange.Reason, at time: Timestamp, _ update: (inout SourceUniverse) -> Void) -> Change {
+        let before = dynamicSubscriptions(dynamicSymbols)
+        update(&self)
+        let after = dynamicSubscriptions(dynamicSymbols)
+        let beforeKeys = Set(before.map(\.key)), afterKeys = Set(after.map(\.key))
+        let add = after.filter { !beforeKeys.contains($0.key) }
+        let remove = before.filter { !afterKeys.contains($0.key) }
+        return Change(add: add, remove: remove,
+                      changes: Self.grouped(remove, change: .removed, reason: reason, at: time) + Self.grouped(add, change: .added, reason: reason, at: time))
+    }
+
+    /// Takes the file's new symbols.
+    mutating func setFileSymbols(_ symbols: [String], at time: Timestamp) -> Change {
+        transition(reason: .file, at: time) { $0.fileSymbols = symbols }
+    }
+
+    /// Applies an operator's request: adds become API symbols; only API symbols can be removed (a
+    /// configured or file symbol belongs to the pipeline file or the symbols file).
+    mutating func apply(_ request: SubscriptionRequest, at time: Timestamp) -> (change: Change, reply: SubscriptionReply) {
+        var unchanged: [SubscriptionReply.Unchanged] = []
+        let change = transition(reason: .api, at: time) { u in
+            for symbol in request.remove {
+                if let i = u.apiSymbols.firstIndex(of: symbol) {
+                    u.apiSymbols.remove(at: i)
+                } else {
+                    let why = u.configuredSymbols.contains(symbol) ? "configured in the pipeline file" : u.fileSymbols.contains(symbol) ? "in the symbols file" : "not subscribed"
+                    unchanged.append(.init(symbol: symbol, reason: why + "; only symbols added through the API can be removed here"))
+                }
+            }
+            for symbol in request.add {
+                if u.apiSymbols.contains(symbol) || u.fileSymbols.contains(symbol) || u.configuredSymbols.contains(symbol) {
+                    unchanged.append(.init(symbol: symbol, reason: "already subscribed"))
+                } else {
+                    u.apiSymbols.append(symbol)
+                }
+            }
+        }
+        let added = Self.grouped(change.add, change: .added, reason: .api, at: time).map(\.symbol)
+        let removed = Self.grouped(change.remove, change: .removed, reason: .api, at: time).map(\.symbol)
+        // A symbol removed from the API that is still in the file stays subscribed.
+        for symbol in request.remove where !removed.contains(symbol) && !unchanged.contains(where: { $0.symbol == symbol }) {
+            unchanged.append(.init(symbol: symbol, reason: "still in the symbols file"))
+        }
+        return (change, SubscriptionReply(added: added, removed: removed, unchanged: unchanged))
     }
 
     /// One record per symbol with its event types, in first-seen order.

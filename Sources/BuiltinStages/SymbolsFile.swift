@@ -32,11 +32,8 @@ enum SymbolsFile {
             number += 1
             let line = rawLine.prefix { $0 != "#" }.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty else { continue }
-            guard line.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
-                throw Problem(description: "\(path):\(number): \"\(line.prefix(40))\" is not a streamer symbol (no spaces or control characters; one symbol per line)")
-            }
-            guard line.utf8.count <= maximumSymbolLength else {
-                throw Problem(description: "\(path):\(number): a symbol of \(line.utf8.count) bytes; expected at most \(maximumSymbolLength)")
+            if let problem = problem(with: line) {
+                throw Problem(description: "\(path):\(number): \(problem)\(problem.hasPrefix("a symbol of") ? "" : " (one symbol per line)")")
             }
             guard seen.insert(line).inserted else { continue }
             symbols.append(line)
@@ -45,6 +42,19 @@ enum SymbolsFile {
             }
         }
         return symbols
+    }
+
+    /// What is wrong with `symbol` as a streamer symbol, or `nil`: no spaces or control characters, at
+    /// most ``maximumSymbolLength`` bytes.
+    static func problem(with symbol: String) -> String? {
+        guard !symbol.isEmpty else { return "an empty symbol" }
+        guard symbol.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7F }) else {
+            return "\"\(symbol.prefix(40))\" is not a streamer symbol (no spaces or control characters)"
+        }
+        guard symbol.utf8.count <= maximumSymbolLength else {
+            return "a symbol of \(symbol.utf8.count) bytes; expected at most \(maximumSymbolLength)"
+        }
+        return nil
     }
 
     /// What identifies one version of a file: a change of any of these means it was rewritten.

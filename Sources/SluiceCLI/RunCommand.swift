@@ -79,7 +79,9 @@ struct RunCommand: AsyncParsableCommand {
         var endpoint: OperatorEndpoint?
         if let address, let exposition {
             do {
-                endpoint = try await OperatorEndpoint.bind(address, routes: OperatorRoutes(health: { pipeline.health() }, metrics: exposition), logger: logger)
+                endpoint = try await OperatorEndpoint.bind(address, routes: OperatorRoutes(
+                    health: { pipeline.health() }, metrics: exposition,
+                    subscriptions: { id, request in try await pipeline.changeSubscriptions(stage: id, request) }), logger: logger)
             } catch {
                 printError("error: \(error)")
                 throw ExitCode(ExitStatus.runtimeFailure)

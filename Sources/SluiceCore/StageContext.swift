@@ -93,6 +93,8 @@ public final class StageCounters: Sendable {
     public let feed = ReportedValue<FeedHealth>()
     /// The subscriptions' states a stage last reported (``StageContext/reportSymbols(_:)``).
     public let symbols = ReportedValue<SymbolHealth>()
+    /// How the stage takes subscription changes from outside, if it does.
+    public let subscriptionControl = ReportedValue<SubscriptionControl>()
     let logGate = LogGate()
 
     /// Creates zeroed counters.

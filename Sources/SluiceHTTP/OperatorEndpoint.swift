@@ -108,20 +108,25 @@ public final class OperatorEndpoint: Service, Sendable {
     private func answer(_ connection: Connection) async throws {
         try await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
+            var body: [UInt8] = []
+            var tooLarge = false
             for try await part in inbound {
                 switch part {
                 case .head(let h):
                     head = h
-                case .body:
-                    continue  // no route takes a body
+                case .body(let chunk):
+                    // Past the limit the rest is read and dropped: the answer is 413 either way.
+                    if body.count + chunk.readableBytes > OperatorRoutes.maximumBodyBytes { tooLarge = true } else { body += chunk.readableBytesView }
                 case .end:
                     guard let head else { return }
-                    let response = routes.respond(method: head.method.rawValue, uri: head.uri)
+                    let response = tooLarge
+                        ? OperatorRoutes.Response(status: 413, contentType: "text/plain; charset=utf-8", body: "the body is over \(OperatorRoutes.maximumBodyBytes >> 20) MiB\n")
+                        : await routes.respond(method: head.method.rawValue, uri: head.uri, contentType: head.headers.first(name: "Content-Type"), body: body)
                     var headers = HTTPHeaders()
                     headers.add(name: "Content-Type", value: response.contentType)
                     headers.add(name: "Content-Length", value: String(response.body.utf8.count))
                     headers.add(name: "Connection", value: "close")
-                    if response.status == 405 { headers.add(name: "Allow", value: "GET") }
+                    if response.status == 405 { headers.add(name: "Allow", value: head.uri.hasPrefix("/sources/") ? "POST" : "GET") }
                     try await outbound.write(.head(HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)))
                     try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
                     try await outbound.write(.end(nil))

@@ -274,6 +274,23 @@ public final class Pipeline: Sendable {
         }
     }
 
+    /// Changes the subscriptions of the running source `id` (`POST /sources/{id}/subscriptions`).
+    ///
+    /// - Throws: ``SubscriptionChangeError`` when there is no such stage, it takes no changes, it is
+    ///   not running, or the request is bad.
+    public func changeSubscriptions(stage id: String, _ request: SubscriptionRequest) async throws -> SubscriptionReply {
+        guard let node = nodes.first(where: { $0.stage.id == id }) else {
+            throw SubscriptionChangeError(.unknownStage, "no stage \"\(id)\"; the sources are " + nodes.filter { $0.stage.descriptor.role == .source }.map { "\"\($0.stage.id)\"" }.joined(separator: ", "))
+        }
+        guard let control = node.counters.subscriptionControl.current else {
+            throw SubscriptionChangeError(.notAccepted, "stage \"\(id)\" (\(node.stage.kind)) does not take subscription changes")
+        }
+        guard node.status.current.state == .running, !shutdownSignal.isRequested else {
+            throw SubscriptionChangeError(.notRunning, "stage \"\(id)\" is \(shutdownSignal.isRequested ? "draining" : node.status.current.state.rawValue), not running")
+        }
+        return try await control.apply(request)
+    }
+
     /// Each stage's state, each source's feed and the verdicts `/health` and `/ready` give, now.
     public func health() -> PipelineHealth {
         let outcome = finished.withLock { $0?.0 } ?? .running

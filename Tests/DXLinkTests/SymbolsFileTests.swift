@@ -44,6 +44,28 @@ struct SymbolsFileTests {
         }
     }
 
+    @Test("the universe's layers: operator requests add API symbols and remove only those; the file and the pipeline file keep theirs")
+    func universeLayers() {
+        var u = SourceUniverse(configured: [FeedSubscription(type: "Quote", symbol: "SPY")], events: ["Quote"])
+        let t = Timestamp(millisecondsSinceEpoch: 0)
+        _ = u.setFileSymbols(["AAPL"], at: t)
+        let first = u.apply(SubscriptionRequest(add: ["QQQ", "SPY", "AAPL"], remove: ["SPY", "MSFT"]), at: t)
+        #expect(first.reply.added == ["QQQ"])
+        #expect(first.reply.unchanged.map { "\($0.symbol): \($0.reason)" } == [
+            "SPY: configured in the pipeline file; only symbols added through the API can be removed here",
+            "MSFT: not subscribed; only symbols added through the API can be removed here",
+            "SPY: already subscribed", "AAPL: already subscribed",
+        ])
+        #expect(first.change.add == [FeedSubscription(type: "Quote", symbol: "QQQ")])
+        #expect(first.change.changes.map { "\($0.change) \($0.symbol) \($0.reason)" } == ["added QQQ api"])
+        // The file gains QQQ too: removing it through the API leaves it subscribed.
+        _ = u.setFileSymbols(["AAPL", "QQQ"], at: t)
+        let second = u.apply(SubscriptionRequest(add: [], remove: ["QQQ"]), at: t)
+        #expect(second.change.remove.isEmpty)
+        #expect(second.reply.unchanged.map(\.reason) == ["still in the symbols file"])
+        #expect(u.subscriptions.map(\.symbol) == ["SPY", "AAPL", "QQQ"])
+    }
+
     static func universe() -> [String] {
         (CollectStore.current?.records("out") ?? []).compactMap { ($0 as? MarketEvent).flatMap { if case .universe(let u) = $0 { "\(u.change.rawValue) \(u.symbol) \(u.eventTypes.joined(separator: "+")) \(u.reason.rawValue)" } else { nil } } }
     }

@@ -266,3 +266,58 @@ struct SymbolsFileProcessTests {
         #expect(result.stderr.contains("symbols file changed"))
     }
 }
+
+extension OperatorEndpointTests {
+    static func post(_ url: String, _ body: String, contentType: String? = "application/json") async throws -> Answer {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        request.httpBody = Data(body.utf8)
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        let (data, response) = try await session.data(for: request)
+        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+    }
+
+    @Test("POST /sources/{id}/subscriptions adds and removes symbols of a running dxlink source: data follows, Universe records say why, and wrong requests get 4xx naming the problem")
+    func subscriptionsOverHTTP() async throws {
+        let dir = try temporaryDirectory()
+        let out = dir.appendingPathComponent("out.jsonl")
+        let file = dir.appendingPathComponent("api.json")
+        try write("""
+            {"name": "api", "http": "127.0.0.1:0", "stages": [
+              {"id": "feed", "kind": "dxlink", "config": {"simulate": {"rate": 300}, "symbols": ["AAPL"], "events": ["Quote"]}},
+              {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
+              {"id": "out", "kind": "jsonl", "from": "decode", "config": {"path": "\(out.path)"}}
+            ]}
+            """, to: file)
+        let run = try SluiceProcess(["run", file.path, "--log-format", "json", "--no-summary"], directory: dir)
+        let base = try await Self.endpointURL(of: run)
+        _ = try await Self.await(base, "/ready", status: 200)
+        let route = base + "/sources/feed/subscriptions"
+        let added = try await Self.post(route, #"{"add": ["QQQ", "AAPL"]}"#)
+        #expect(added.status == 200, "\(added.body)")
+        let reply = try JSONSerialization.jsonObject(with: Data(added.body.utf8)) as? [String: Any]
+        #expect(reply?["added"] as? [String] == ["QQQ"])
+        #expect((reply?["unchanged"] as? [[String: String]])?.first?["reason"] == "already subscribed")
+        try await waitUntil("QQQ quotes") { lines(of: out).contains { $0.contains(#""symbol":"QQQ""#) && $0.contains(#""event_type":"Quote""#) } }
+        let removed = try await Self.post(route, #"{"remove": ["QQQ", "AAPL"]}"#)
+        #expect(removed.status == 200)
+        #expect(removed.body.contains(#""removed":["QQQ"]"#))
+        #expect(removed.body.contains("configured in the pipeline file"))
+        try await waitUntil("the removal's Universe record") { lines(of: out).count { $0.contains(#""event_type":"Universe""#) } == 3 }
+        let universe = lines(of: out).filter { $0.contains(#""event_type":"Universe""#) }
+        #expect(universe.dropFirst().allSatisfy { $0.contains(#""reason":"api""#) && $0.contains(#""symbol":"QQQ""#) })
+        // Wrong requests.
+        #expect(try await Self.post(base + "/sources/nope/subscriptions", #"{"add": ["X"]}"#).status == 404)
+        #expect(try await Self.post(base + "/sources/decode/subscriptions", #"{"add": ["X"]}"#).status == 409)
+        #expect(try await Self.post(route, #"{"add": ["A B"]}"#).status == 400)
+        #expect(try await Self.post(route, "[[[[", contentType: "application/json").status == 400)
+        #expect(try await Self.post(route, #"{"add": ["X"]}"#, contentType: "text/plain").status == 415)
+        #expect(try await Self.post(route, String(repeating: " ", count: 2 << 20)).status == 413)
+        #expect(try await Self.get(route).status == 405)
+        run.signal(SIGTERM)
+        let result = await run.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
-import SluiceHTTP
+import SluiceCore
+@testable import SluiceHTTP
 @testable import SluiceRuntime
 import Testing
 
@@ -98,5 +99,50 @@ struct OperatorRoutesTests {
         let text = try String(contentsOf: page, encoding: .utf8)
         let missing = MetricCatalog.help.keys.sorted().filter { !text.contains("`\($0)`") }
         #expect(missing.isEmpty, "not in docs/operations.md: \(missing)")
+    }
+}
+
+extension OperatorRoutesTests {
+    @Test("a subscription request's body: add and remove arrays of strings; anything else is a 400 naming the problem", arguments: [
+        (#"{"add": ["SPY"], "remove": ["QQQ"]}"#, nil),
+        (#"{"remove": ["QQQ"]}"#, nil),
+        (#"{}"#, "nothing to do: give add or remove"),
+        (#"["SPY"]"#, "expected an object like"),
+        (#"{"add": "SPY"}"#, "add: expected an array of symbols"),
+        (#"{"add": [1]}"#, "add: expected strings"),
+        (#"{"ad": ["SPY"]}"#, "unknown member \"ad\""),
+        ("{\"add\": [" + String(repeating: "[", count: 10_000), "the body is not JSON"),
+    ] as [(String, String?)])
+    func subscriptionBodies(body: String, problem: String?) {
+        switch OperatorRoutes.subscriptionRequest(Array(body.utf8)) {
+        case .success(let request):
+            #expect(problem == nil)
+            #expect(!request.add.isEmpty || !request.remove.isEmpty)
+        case .failure(let error):
+            #expect(error.message.hasPrefix(problem ?? "(none expected)"), "\(error.message)")
+        }
+    }
+
+    @Test("the route maps what the pipeline says to a status: 200 with the reply, 404 unknown stage, 409 not taking changes")
+    func subscriptionStatuses() async {
+        let routes = OperatorRoutes(health: { PipelineHealth(pipeline: "p", outcome: .running, draining: false, stages: []) }, metrics: { "" },
+                                    subscriptions: { id, request in
+            switch id {
+            case "feed": return SubscriptionReply(added: request.add, removed: [], unchanged: [])
+            case "decode": throw SubscriptionChangeError(.notAccepted, "stage \"decode\" (dxlink_decode) does not take subscription changes")
+            default: throw SubscriptionChangeError(.unknownStage, "no stage \"\(id)\"")
+            }
+        })
+        let body = Array(#"{"add": ["SPY"]}"#.utf8)
+        let ok = await routes.respond(method: "POST", uri: "/sources/feed/subscriptions", contentType: "application/json", body: body)
+        #expect(ok.status == 200)
+        #expect(ok.body == #"{"added":["SPY"],"removed":[],"unchanged":[]}"# + "\n")
+        #expect(await routes.respond(method: "POST", uri: "/sources/x/subscriptions", contentType: "application/json", body: body).status == 404)
+        let refused = await routes.respond(method: "POST", uri: "/sources/decode/subscriptions", contentType: "application/json; charset=utf-8", body: body)
+        #expect(refused.status == 409)
+        #expect(refused.body.contains("does not take subscription changes"))
+        #expect(await routes.respond(method: "GET", uri: "/health", contentType: nil, body: []).status == 200)
+        let without = OperatorRoutes(health: { PipelineHealth(pipeline: "p", outcome: .running, draining: false, stages: []) }, metrics: { "" })
+        #expect(await without.respond(method: "POST", uri: "/sources/feed/subscriptions", contentType: "application/json", body: body).status == 404)
     }
 }
