@@ -1,21 +1,66 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DXLink
 import MarketData
 import SluiceCore
 
-/// Deterministic synthetic events for every event type: a seeded random walk per (type, symbol), and
-/// candles whose values depend only on (seed, symbol, start) so that history is the same on every request.
+/// Deterministic synthetic events for every event type, believable enough to exercise a pipeline: each
+/// symbol has its own price level, volatility, spread and liquidity (from its name), and one price path —
+/// a pure function of (seed, symbol, time) — that live events and candle history both follow, so a
+/// history candle's close is the next one's open and live trades land inside the current candle.
 struct SyntheticMarket {
+    /// A symbol's character: fixed by its name and the seed.
+    struct Traits {
+        /// The price level the path moves around.
+        var base: Double
+        /// How far the path swings, as a fraction of `base` (0.2 %–1.5 %).
+        var swing: Double
+        /// The typical spread, as a fraction of the price (1–20 basis points).
+        var spread: Double
+        /// Size multiplier (1–10): how liquid it is.
+        var liquidity: Double
+        /// Phases of the path's waves.
+        var phases: (Double, Double, Double)
+    }
+
     struct Walk {
+        let traits: Traits
         var rng: SplitMix64
-        var price: Double
         var sequence: Int64 = 0
         var dayVolume: Double = 0
+        var last: Double?
     }
 
     let seed: UInt64
     private var walks: [FeedSubscription: Walk] = [:]
 
     init(seed: UInt64) { self.seed = seed }
+
+    func traits(_ symbol: String) -> Traits {
+        var rng = SplitMix64(seed: seed ^ Self.hash("profile|" + symbol))
+        return Traits(
+            base: 50 + Double(Self.hash(symbol) % 400),
+            swing: 0.002 + 0.013 * rng.unit(), spread: 0.0001 + 0.0019 * rng.unit(), liquidity: 1 + 9 * rng.unit(),
+            phases: (rng.unit() * 2 * .pi, rng.unit() * 2 * .pi, rng.unit() * 2 * .pi))
+    }
+
+    /// The symbol's price at `ms`: three slow waves (periods of 7 minutes to 5 hours) around its base, a
+    /// continuous function of time — the same for history and live events, on every connection.
+    func price(_ symbol: String, atMs ms: Int64) -> Double {
+        price(traits(symbol), atMs: ms)
+    }
+
+    func price(_ p: Traits, atMs ms: Int64) -> Double {
+        let t = Double(ms) / 1000
+        let fast: Double = 0.5 * sin(2 * Double.pi * t / 420 + p.phases.0)
+        let hourly: Double = 0.3 * sin(2 * Double.pi * t / 3_600 + p.phases.1)
+        let slow: Double = 0.2 * sin(2 * Double.pi * t / 18_000 + p.phases.2)
+        let wave = fast + hourly + slow
+        return max(0.01, p.base * (1 + p.swing * wave))
+    }
+
+    static func cents(_ v: Double) -> Double { (v * 100).rounded() / 100 }
 
     static func hash(_ s: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -37,14 +82,17 @@ struct SyntheticMarket {
             guard let ms = Self.periodMilliseconds(sub.symbol) else { return nil }
             return candle(symbol: sub.symbol, startMs: Self.floor(nowMs, ms), upToMs: nowMs)
         }
-        var w = walks[sub] ?? Walk(rng: SplitMix64(seed: seed ^ Self.hash(sub.type + "|" + sub.symbol)),
-                                   price: 50 + Double(Self.hash(sub.symbol) % 400))
-        let step = (w.rng.unit() - 0.5) * 0.002 * w.price
-        w.price = max(0.01, ((w.price + step) * 100).rounded() / 100)
+        var w = walks[sub] ?? Walk(traits: traits(sub.symbol), rng: SplitMix64(seed: seed ^ Self.hash(sub.type + "|" + sub.symbol)))
+        let profile = w.traits
+        // The path, plus a tick of noise (at most a spread) so that prints differ from event to event.
+        let p = Self.cents(max(0.01, price(profile, atMs: nowMs) * (1 + profile.spread * (w.rng.unit() - 0.5))))
+        let step = p - (w.last ?? p)
+        w.last = p
         w.sequence += 1
-        let size = Double(1 + w.rng.next() % 500)
+        let size = Double(Int((1 + Double(w.rng.next() % 100)) * profile.liquidity))
         w.dayVolume += size
-        let p = w.price
+        // Spreads vary: 0.5× to 3× the symbol's typical one, at least a cent.
+        let halfSpread = max(0.005, p * profile.spread * (0.25 + 1.25 * w.rng.unit()))
         let time = Timestamp(millisecondsSinceEpoch: nowMs)
         let index = (nowMs / 1000) << 32 | (nowMs % 1000) << 22 | (w.sequence & 0x3FFFFF)
         defer { walks[sub] = w }
@@ -53,8 +101,8 @@ struct SyntheticMarket {
             var e = Quote(eventSymbol: sub.symbol)
             e.sequence = w.sequence; e.timeNanoPart = 0; e.bidTime = time; e.askTime = time
             e.bidExchangeCode = "Q"; e.askExchangeCode = "Q"
-            e.bidPrice = ((p - 0.01) * 100).rounded() / 100; e.askPrice = ((p + 0.01) * 100).rounded() / 100
-            e.bidSize = size; e.askSize = Double(1 + w.rng.next() % 500)
+            e.bidPrice = Self.cents(p - halfSpread); e.askPrice = max(e.bidPrice + 0.01, Self.cents(p + halfSpread))
+            e.bidSize = size; e.askSize = Double(Int((1 + Double(w.rng.next() % 100)) * profile.liquidity))
             return e
         case .trade, .tradeETH:
             var e = Trade(eventSymbol: sub.symbol)
@@ -93,7 +141,7 @@ struct SyntheticMarket {
         case .timeAndSale:
             var e = TimeAndSale(eventSymbol: sub.symbol)
             e.index = index; e.time = time; e.sequence = w.sequence; e.exchangeCode = "Q"; e.price = p; e.size = size
-            e.bidPrice = p - 0.01; e.askPrice = p + 0.01; e.tradeThroughExempt = "N"
+            e.bidPrice = Self.cents(p - halfSpread); e.askPrice = max(e.bidPrice + 0.01, Self.cents(p + halfSpread)); e.tradeThroughExempt = "N"
             e.aggressorSide = step >= 0 ? "BUY" : "SELL"; e.validTick = true; e.type = "NEW"
             return e
         case .underlying:
@@ -108,23 +156,36 @@ struct SyntheticMarket {
         }
     }
 
-    /// The candle of `symbol` starting at `startMs` (deterministic in seed, symbol and start).
+    /// The candle of `symbol` (a candle symbol) starting at `startMs`, up to `upToMs` for the one in
+    /// progress: open and close on the price path, high and low from the path in between, so consecutive
+    /// candles meet (deterministic in seed, symbol and start).
     func candle(symbol: String, startMs: Int64, flags: EventFlags = [], upToMs: Int64? = nil) -> Candle {
+        let base = CandleSymbol(symbol)?.base ?? symbol
+        let traits = traits(base)
+        let ms = Self.periodMilliseconds(symbol) ?? 60_000
+        let end = min(startMs + ms, upToMs.map { max($0, startMs) } ?? startMs + ms)
         var rng = SplitMix64(seed: seed ^ Self.hash(symbol) ^ UInt64(bitPattern: startMs))
-        let base = 50 + Double(Self.hash(CandleSymbol(symbol)?.base ?? symbol) % 400)
-        let open = (base * (0.9 + 0.2 * rng.unit()) * 100).rounded() / 100
-        let close = (open * (0.99 + 0.02 * rng.unit()) * 100).rounded() / 100
+        let open = Self.cents(price(traits, atMs: startMs))
+        let close = Self.cents(price(traits, atMs: end))
+        var high = max(open, close), low = min(open, close)
+        for i in 1..<16 {
+            let v = price(traits, atMs: startMs + (end - startMs) * Int64(i) / 16)
+            high = max(high, v)
+            low = min(low, v)
+        }
+        let spread = traits.spread
         var c = Candle(eventSymbol: symbol)
         c.eventFlags = flags.rawValue
         c.time = Timestamp(millisecondsSinceEpoch: startMs)
         c.index = (startMs / 1000) << 32 | (startMs % 1000) << 22
         c.count = Int64(10 + rng.next() % 90)
         c.open = open
-        c.high = (max(open, close) * (1 + 0.005 * rng.unit()) * 100).rounded() / 100
-        c.low = (min(open, close) * (1 - 0.005 * rng.unit()) * 100).rounded() / 100
         c.close = close
-        c.volume = Double(1000 + rng.next() % 100_000)
-        c.vwap = ((c.high + c.low + c.close) / 3 * 100).rounded() / 100
+        // Prints reach a little past the path (the live noise): at most half a typical spread.
+        c.high = Self.cents(high * (1 + spread / 2))
+        c.low = Self.cents(low * (1 - spread / 2))
+        c.volume = Double(Int(Double(1000 + rng.next() % 100_000) * traits.liquidity))
+        c.vwap = Self.cents((c.high + c.low + c.close) / 3)
         if let upToMs { c.eventTime = Timestamp(millisecondsSinceEpoch: upToMs) }
         return c
     }

@@ -61,7 +61,7 @@ struct BoardSinkTests {
                 while !Task.isCancelled && !readText(path).hasSuffix("SYM9,\(Self.rounds - 1),\(String(repeating: "x", count: 500))\r\n") {
                     let text = readText(path)
                     if !text.isEmpty { seen.append(text) }
-                    await Task.yield()
+                    try? await Task.sleep(for: .microseconds(200))  // (a poller, not a timer: it only spaces the reads)
                 }
                 return seen
             }
