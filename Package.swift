@@ -111,7 +111,7 @@ let package = Package(
         .target(
             name: "Tastytrade",
             dependencies: [
-                "SluiceCore",
+                "SluiceCore", "MarketData",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -224,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DXLinkTests",
-            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "DXLinkSimulator", "BuiltinStages", "FaultProxy",
+            dependencies: ["SluiceCore", "SluiceRuntime", "SluiceTesting", "MarketData", "DXLink", "DXLinkSimulator", "BuiltinStages", "FaultProxy", "Tastytrade",
                            .product(name: "MetricsTestKit", package: "swift-metrics")],
             swiftSettings: strictSettings
         ),

@@ -36,6 +36,71 @@ public struct DXLinkSourceStage: Stage {
         ])
     }
 
+    /// An option chain subscribed as a live window: the contracts of some roots within a days-to-expiration
+    /// range, N strikes each side of the money, re-centred as the underlying moves.
+    public struct OptionChains: Decodable, Sendable {
+        /// Days to expiration, inclusive.
+        public struct DTE: Decodable, Sendable {
+            /// The fewest days (0: today's expirations).
+            public var min: Int
+            /// The most days.
+            public var max: Int
+
+            static let spec = ConfigSpec([
+                ConfigField("min", .integer(0...3660), default: .number(0), doc: "Fewest calendar days to expiration (0: today's)."),
+                ConfigField("max", .integer(0...3660), doc: "Most calendar days to expiration."),
+            ])
+        }
+
+        /// `SPX`, `AAPL`, `BRK/B`; a futures product with a slash (`/ES`) for its futures options.
+        public var underlying: String
+        /// Option roots to keep (`SPXW`); all when left out.
+        public var roots: [String]?
+        /// The expiration window.
+        public var dte: DTE
+        /// Strikes each side of the at-the-money one.
+        public var strikesAroundAtm: Int
+        /// `call`, `put`.
+        public var types: [String]
+        /// Event types per contract.
+        public var events: [String]
+        /// Re-centre once the at-the-money strike moved this many strikes.
+        public var recenterStrikes: Int
+        /// How often to fetch the chain again (new strikes, new expirations).
+        public var refresh: ConfigDuration
+
+        static let spec = ConfigSpec([
+            ConfigField("underlying", .string, doc: "The underlying (`SPX`, `AAPL`, `BRK/B`), or a futures product with its slash (`/ES`) for its futures options."),
+            ConfigField("roots", .array(.string, minCount: 1), optional: true, doc: "Option roots to keep, e.g. [\"SPXW\"] for SPX's PM dailies (default: every root)."),
+            ConfigField("dte", .object(DTE.spec), doc: "Days to expiration, inclusive: {\"min\": 0, \"max\": 7}."),
+            ConfigField("strikes_around_atm", .integer(0...500), default: .number(10), doc: "Strikes each side of the at-the-money one (the strike nearest the underlying's live price)."),
+            ConfigField("types", .array(.oneOf(["call", "put"]), minCount: 1), default: .array([.string("call"), .string("put")]), doc: "Calls, puts or both."),
+            ConfigField("events", .array(.oneOf(MarketEventType.allCases.map(\.rawValue).filter { $0 != "Candle" }), minCount: 1),
+                        default: .array([.string("Quote"), .string("Greeks")]), doc: "Event types per contract."),
+            ConfigField("recenter_strikes", .integer(1...500), default: .number(2), doc: "Re-centre the window live (FEED_SUBSCRIPTION add/remove, no reconnect) once the at-the-money strike is this many strikes from its centre."),
+            ConfigField("refresh", .duration, default: .string("6h"), advanced: true, doc: "How often to fetch the chain again for new strikes and expirations (expired contracts leave at 16:00 New York, taken as 21:00 UTC)."),
+        ])
+    }
+
+    /// A futures product subscribed by month, following tastytrade's roll.
+    public struct Futures: Decodable, Sendable {
+        /// `ES`, `/ES`.
+        public var product: String
+        /// `active`, `front` or `next`.
+        public var month: String
+        /// Event types (default: the source's `events`).
+        public var events: [String]?
+        /// How often to ask tastytrade which contract is the month.
+        public var refresh: ConfigDuration
+
+        static let spec = ConfigSpec([
+            ConfigField("product", .string, doc: "The product code, e.g. `ES`, `/NQ`, `CL`."),
+            ConfigField("month", .oneOf(FutureContract.Month.allCases.map(\.rawValue)), default: .string("active"), doc: "active: tastytrade's active month (it rolls days before expiry); front: the nearest unexpired contract; next: the contract after the active one."),
+            ConfigField("events", .array(.oneOf(MarketEventType.allCases.map(\.rawValue).filter { $0 != "Candle" }), minCount: 1), optional: true, doc: "Event types (default: the source's `events`)."),
+            ConfigField("refresh", .duration, default: .string("1h"), advanced: true, doc: "How often to look up the contract again: a roll is applied live (subscribe the new contract, unsubscribe the old, a `Universe` record with reason `roll`)."),
+        ])
+    }
+
     /// tastytrade credentials from which the source gets its API quote token and DXLink URL.
     public struct TastytradeLogin: Decodable, Sendable {
         /// The API's base URL.
@@ -44,12 +109,15 @@ public struct DXLinkSourceStage: Stage {
         public var clientSecret: String
         /// The OAuth refresh token.
         public var refreshToken: String
+        /// Most REST requests per second.
+        public var requestsPerSecond: Int
 
 
         static let spec = ConfigSpec([
             ConfigField("base_url", .string, default: .string(TastytradeConfiguration.production), doc: "API base URL (production, sandbox https://api.cert.tastyworks.com, or local)."),
             ConfigField("client_secret", .string, secret: true, doc: "OAuth client secret (use \"${TASTYTRADE_CLIENT_SECRET}\")."),
             ConfigField("refresh_token", .string, secret: true, doc: "OAuth refresh token (use \"${TASTYTRADE_REFRESH_TOKEN}\")."),
+            ConfigField("requests_per_second", .integer(1...1000), default: .number(2), advanced: true, doc: "Most REST requests per second (token, chain and futures lookups), a sliding window."),
         ])
     }
 
@@ -120,6 +188,10 @@ public struct DXLinkSourceStage: Stage {
         public var events: [String]
         /// Candle subscriptions.
         public var candles: Candles?
+        /// Option chains as live windows.
+        public var optionChains: [OptionChains]
+        /// Futures products by month.
+        public var futures: [Futures]
         /// FEED contract.
         public var contract: FeedContract
         /// Accepted aggregation period, seconds.
@@ -162,6 +234,8 @@ public struct DXLinkSourceStage: Stage {
             ConfigField("symbols_file_poll", .duration, default: .string("2s"), advanced: true, doc: "How often to look at `symbols_file` for a change (its size, time and inode)."),
             ConfigField("events", .array(.oneOf(MarketEventType.allCases.map(\.rawValue).filter { $0 != "Candle" })), default: .array([.string("Quote"), .string("Trade")]), doc: "Event types to subscribe for every symbol."),
             ConfigField("candles", .object(Candles.spec), optional: true, doc: "Candle subscriptions: symbols × periods, with history."),
+            ConfigField("option_chains", .array(.object(OptionChains.spec)), default: .array([]), doc: "Option chains as live windows: roots, a DTE range and N strikes around the money, fetched from tastytrade (needs `tastytrade` or `simulate`), centred on the underlying's live price and re-centred as it moves; every change is a `Universe` record (reasons chain, recenter, expiry)."),
+            ConfigField("futures", .array(.object(Futures.spec)), default: .array([]), doc: "Futures by product and month, resolved through tastytrade's /instruments/futures (needs `tastytrade` or `simulate`) and rolled live when the active month moves (reason roll)."),
             ConfigField("contract", FeedContract.self, default: .auto, advanced: true, doc: "FEED contract of the channels of `events` (candles: `candles.contract`)."),
             ConfigField("aggregation_period", .number(0...3600), default: .number(0.1), advanced: true, doc: "Accepted aggregation period in seconds."),
             ConfigField("data_format", DataFormat.self, default: .compact, advanced: true, doc: "Data format to request."),
@@ -214,8 +288,32 @@ public struct DXLinkSourceStage: Stage {
             if closeWait.duration > .seconds(30) {
                 problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("close_wait"), "close_wait is \(DurationText.format(closeWait.duration))", expected: "at most 30s"))
             }
-            if symbols.isEmpty && candles == nil && symbolsFile == nil {
-                problems.append(Diagnostic(.missingField, at: Self.spec.pointer("symbols"), "nothing to subscribe to", expected: "`symbols`, `symbols_file` or `candles`"))
+            if symbols.isEmpty && candles == nil && symbolsFile == nil && optionChains.isEmpty && futures.isEmpty {
+                problems.append(Diagnostic(.missingField, at: Self.spec.pointer("symbols"), "nothing to subscribe to", expected: "`symbols`, `symbols_file`, `candles`, `option_chains` or `futures`"))
+            }
+            if (!optionChains.isEmpty || !futures.isEmpty) && tastytrade == nil && simulate == nil {
+                problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer(optionChains.isEmpty ? "futures" : "option_chains"),
+                                           "option chains and futures are looked up through tastytrade's REST API, and a `url` with a `token` has none",
+                                           expected: "`tastytrade` credentials, or `simulate`"))
+            }
+            for (i, chain) in optionChains.enumerated() {
+                if chain.dte.min > chain.dte.max {
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("option_chains", i, "dte"), "dte.min \(chain.dte.min) is above dte.max \(chain.dte.max)", expected: "min ≤ max"))
+                }
+                if chain.underlying.trimmingCharacters(in: .whitespaces).isEmpty {
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("option_chains", i, "underlying"), "empty underlying", expected: "a symbol like \"SPX\" or a product like \"/ES\""))
+                }
+                if chain.refresh.duration < .seconds(1) {
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("option_chains", i, "refresh"), "refresh is \(DurationText.format(chain.refresh.duration))", expected: "at least 1s"))
+                }
+            }
+            for (i, future) in futures.enumerated() {
+                if TastytradeClient.productCode(future.product).isEmpty || future.product.contains(" ") {
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("futures", i, "product"), "\"\(future.product)\" is not a product code", expected: "a product code like \"ES\""))
+                }
+                if future.refresh.duration < .seconds(1) {
+                    problems.append(Diagnostic(.invalidValue, at: Self.spec.pointer("futures", i, "refresh"), "refresh is \(DurationText.format(future.refresh.duration))", expected: "at least 1s"))
+                }
             }
             if let path = symbolsFile {
                 do {
@@ -323,23 +421,27 @@ public struct DXLinkSourceStage: Stage {
             for symbol in simulate.unservedSymbols { sim.faults.symbolEventLimits[symbol] = 0 }
             try await DXLinkSimulator.withRunning(sim) { simulator in
                 context.logger.info("started the DXLink simulator", metadata: ["url": "\(simulator.url)"])
-                try await stream(DXLinkEndpoint(url: simulator.url, token: "simulated-token"), output: output)
+                // Chains and futures come from the simulator's REST side, as they would from tastytrade.
+                let client = c.optionChains.isEmpty && c.futures.isEmpty ? nil : TastytradeClient(
+                    configuration: TastytradeConfiguration(baseURL: simulator.restURL, credentials: TastytradeCredentials(clientSecret: "simulated", refreshToken: "simulated")),
+                    clock: context.clock, logger: context.logger)
+                try await stream(StaticTokenProvider(DXLinkEndpoint(url: simulator.url, token: "simulated-token")), client: client, output: output)
             }
         } else if let login = c.tastytrade {
-            let client = TastytradeClient(
-                configuration: TastytradeConfiguration(baseURL: login.baseURL, credentials: TastytradeCredentials(clientSecret: login.clientSecret, refreshToken: login.refreshToken)),
-                clock: context.clock, logger: context.logger)
-            try await stream(TastytradeTokenProvider(client: client), output: output)
+            var configuration = TastytradeConfiguration(baseURL: login.baseURL, credentials: TastytradeCredentials(clientSecret: login.clientSecret, refreshToken: login.refreshToken))
+            configuration.rateLimit = login.requestsPerSecond
+            let client = TastytradeClient(configuration: configuration, clock: context.clock, logger: context.logger)
+            try await stream(TastytradeTokenProvider(client: client), client: client, output: output)
         } else {
             try await stream(DXLinkEndpoint(url: c.url ?? "", token: c.token ?? ""), output: output)
         }
     }
 
     private func stream(_ endpoint: DXLinkEndpoint, output: Outbound<DXLinkFrame>) async throws {
-        try await stream(StaticTokenProvider(endpoint), output: output)
+        try await stream(StaticTokenProvider(endpoint), client: nil, output: output)
     }
 
-    private func stream(_ tokens: any DXLinkTokenProvider, output: Outbound<DXLinkFrame>) async throws {
+    private func stream(_ tokens: any DXLinkTokenProvider, client rest: TastytradeClient?, output: Outbound<DXLinkFrame>) async throws {
         let c = configuration
         let stored = context.shared[NewestStoredCandles.self] ?? [:]
         if !stored.isEmpty, c.candles != nil {
@@ -358,6 +460,10 @@ public struct DXLinkSourceStage: Stage {
         if !c.symbols.isEmpty || c.symbolsFile != nil {
             client.channelTypes = c.events  // so that symbols can be added to an empty file, or through the API
         }
+        // Chains and futures are subscribed once resolved: their channels open from the start.
+        for chain in c.optionChains { client.channelTypes += ["Quote", "Trade"] + chain.events }
+        for future in c.futures { client.channelTypes += future.events ?? c.events }
+        client.channelTypes = client.channelTypes.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
         let universe = SharedUniverse(start)
         let session = DXLinkSession(
             configuration: client,
@@ -386,10 +492,21 @@ public struct DXLinkSourceStage: Stage {
                 return result.reply
             })
         }
+        let prices = UnderlyingPrices()
+        let apply: ChainFollower.Apply = { name, subscriptions, reason in
+            let now = context.clock.now
+            let (change, plan) = universe.withLock { u in (u.setDerived(name, subscriptions, reason: reason, at: now), c.watchPlan(u.subscriptions)) }
+            guard !change.changes.isEmpty else { return }
+            try await output.send(DXLinkFrame(receiveTime: now, epoch: 0, content: .universe(change.changes), watch: plan))
+            session.changeSubscriptions(add: change.add, remove: change.remove)
+        }
         // The first universe, before anything is subscribed: every subscription, and why.
         let now = context.clock.now
         try await output.send(DXLinkFrame(receiveTime: now, epoch: 0, content: .universe(start.initialChanges(at: now)), watch: c.watchPlan(start.subscriptions)))
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // The session, and beside it the tasks that change what it subscribes to: the run ends when the
+        // session does, and at once — failing the stage — when any of them fails (an unknown underlying).
+        enum Member: Sendable { case session, helper }
+        try await withThrowingTaskGroup(of: Member.self) { group in
             group.addTask {
                 if let duration = c.duration {
                     _ = try await context.sleep(until: context.clock.now.advanced(by: duration.duration))
@@ -397,6 +514,21 @@ public struct DXLinkSourceStage: Stage {
                     await context.shutdown.wait()
                 }
                 stop.trigger()
+                return .helper
+            }
+            if let rest {
+                for chain in c.optionChains {
+                    let window = ChainWindow(
+                        roots: chain.roots.map(Set.init), minDTE: Int64(chain.dte.min), maxDTE: Int64(chain.dte.max), strikesAroundATM: chain.strikesAroundAtm,
+                        kinds: chain.types.compactMap { $0 == "call" ? .call : $0 == "put" ? .put : nil }, events: chain.events, recenterStrikes: chain.recenterStrikes)
+                    let follower = ChainFollower(underlying: chain.underlying, window: window, refresh: chain.refresh.duration, client: rest, prices: prices, context: context, apply: apply)
+                    group.addTask { try await follower.run(); return .helper }
+                }
+                for future in c.futures {
+                    let follower = FuturesFollower(product: future.product, month: FutureContract.Month(rawValue: future.month) ?? .active, events: future.events ?? c.events,
+                                                   refresh: future.refresh.duration, client: rest, context: context, apply: apply)
+                    group.addTask { try await follower.run(); return .helper }
+                }
             }
             if let path = c.symbolsFile {
                 let reload = ReloadRequests()
@@ -404,6 +536,7 @@ public struct DXLinkSourceStage: Stage {
                     await reload.listenForHangups {
                         context.logger.info("following the symbols file (SIGHUP re-reads it)", metadata: ["path": "\(path)"])
                     }
+                    return .helper
                 }
                 group.addTask {
                     try await Self.followSymbolsFile(path, every: c.symbolsFilePoll.duration, reload: reload, context: context) { symbols in
@@ -416,28 +549,35 @@ public struct DXLinkSourceStage: Stage {
                         try await output.send(DXLinkFrame(receiveTime: now, epoch: 0, content: .universe(change.changes), watch: plan))
                         session.changeSubscriptions(add: change.add, remove: change.remove)
                     }
+                    return .helper
                 }
             }
-            do {
-                let feed = DXLinkFeedReporter(context: context)
-                let completion = c.until == .complete ? SnapshotCollector(SnapshotBook(pairs: c.watchPlan(start.subscriptions).subscriptions)) : nil
-                try await session.run(shutdown: stop) { frame in
-                    feed.observe(frame)
-                    if let completion, completion.add(frame) {
-                        context.logger.info("every subscription has had an event (until: complete); closing the feed", metadata: ["subscriptions": "\(completion.pairs)"])
-                        stop.trigger()
+            let startPairs = c.watchPlan(start.subscriptions).subscriptions
+            group.addTask {
+                do {
+                    let feed = DXLinkFeedReporter(context: context)
+                    let completion = c.until == .complete ? SnapshotCollector(SnapshotBook(pairs: startPairs)) : nil
+                    try await session.run(shutdown: stop) { frame in
+                        feed.observe(frame)
+                        prices.observe(frame)
+                        if let completion, completion.add(frame) {
+                            context.logger.info("every subscription has had an event (until: complete); closing the feed", metadata: ["subscriptions": "\(completion.pairs)"])
+                            stop.trigger()
+                        }
+                        if case .status(let status) = frame.content, status.state == .subscribed {
+                            var subscribed = frame
+                            subscribed.watch = universe.withLock { c.watchPlan($0.subscriptions) }
+                            try await output.send(subscribed)
+                        } else {
+                            try await output.send(frame)
+                        }
                     }
-                    if case .status(let status) = frame.content, status.state == .subscribed {
-                        var subscribed = frame
-                        subscribed.watch = universe.withLock { c.watchPlan($0.subscriptions) }
-                        try await output.send(subscribed)
-                    } else {
-                        try await output.send(frame)
-                    }
+                } catch let error as DXLinkError {
+                    throw StageError(StageError.Code(error.code.rawValue), error.message, underlying: error)
                 }
-            } catch let error as DXLinkError {
-                throw StageError(StageError.Code(error.code.rawValue), error.message, underlying: error)
+                return .session
             }
+            while let finished = try await group.next(), finished != .session {}
             group.cancelAll()
         }
         let s = session.statistics

@@ -15,6 +15,8 @@ struct SourceUniverse: Sendable {
     private(set) var fileSymbols: [String] = []
     /// Symbols added through the operator endpoint, in the order added.
     private(set) var apiSymbols: [String] = []
+    /// Subscriptions derived from option chains and futures products, by name (`chain SPX`, `futures ES`).
+    private(set) var derived: [(name: String, subscriptions: [FeedSubscription])] = []
     private let configuredKeys: Set<FeedSubscription.Key>
     private let configuredSymbols: Set<String>
 
@@ -31,9 +33,21 @@ struct SourceUniverse: Sendable {
         return fileSymbols + apiSymbols.filter { !inFile.contains($0) }
     }
 
-    /// Every subscription: the configured ones, then the file's and the API's (none twice).
+    /// Every subscription: the configured ones, then the file's and the API's, then the derived ones
+    /// (none twice).
     var subscriptions: [FeedSubscription] {
-        configured + dynamicSubscriptions(dynamicSymbols)
+        configured + extra
+    }
+
+    /// The subscriptions beside the configured ones, none twice.
+    private var extra: [FeedSubscription] {
+        var out = dynamicSubscriptions(dynamicSymbols)
+        guard !derived.isEmpty else { return out }
+        var seen = configuredKeys.union(out.map(\.key))
+        for set in derived {
+            for s in set.subscriptions where seen.insert(s.key).inserted { out.append(s) }
+        }
+        return out
     }
 
     private func dynamicSubscriptions(_ symbols: [String]) -> [FeedSubscription] {
@@ -56,14 +70,25 @@ struct SourceUniverse: Sendable {
     /// Applies `update` to the file and API symbols, and returns the subscriptions it adds and removes
     /// (never a configured one), with their universe records.
     private mutating func transition(reason: UniverseChange.Reason, at time: Timestamp, _ update: (inout SourceUniverse) -> Void) -> Change {
-        let before = dynamicSubscriptions(dynamicSymbols)
+        let before = extra
         update(&self)
-        let after = dynamicSubscriptions(dynamicSymbols)
+        let after = extra
         let beforeKeys = Set(before.map(\.key)), afterKeys = Set(after.map(\.key))
         let add = after.filter { !beforeKeys.contains($0.key) }
         let remove = before.filter { !afterKeys.contains($0.key) }
         return Change(add: add, remove: remove,
                       changes: Self.grouped(remove, change: .removed, reason: reason, at: time) + Self.grouped(add, change: .added, reason: reason, at: time))
+    }
+
+    /// Replaces the derived subscriptions named `name` (a chain's window, a future's contract).
+    mutating func setDerived(_ name: String, _ subscriptions: [FeedSubscription], reason: UniverseChange.Reason, at time: Timestamp) -> Change {
+        transition(reason: reason, at: time) { u in
+            if let i = u.derived.firstIndex(where: { $0.name == name }) {
+                u.derived[i].subscriptions = subscriptions
+            } else {
+                u.derived.append((name, subscriptions))
+            }
+        }
     }
 
     /// Takes the file's new symbols.

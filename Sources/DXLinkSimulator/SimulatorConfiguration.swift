@@ -23,6 +23,21 @@ public struct SimulatorConfiguration: Sendable, Hashable {
     public var maxHistoryCandles = 5000
     /// Faults to inject.
     public var faults = Faults()
+    /// The OAuth credentials its REST side accepts (`nil`: any non-empty client secret and refresh token).
+    public var credentials: Credentials?
+
+    /// The OAuth client secret and refresh token of the simulated tastytrade.
+    public struct Credentials: Sendable, Hashable {
+        /// The client secret.
+        public var clientSecret: String
+        /// The refresh token.
+        public var refreshToken: String
+        /// Creates credentials.
+        public init(clientSecret: String, refreshToken: String) {
+            self.clientSecret = clientSecret
+            self.refreshToken = refreshToken
+        }
+    }
 
     /// Faults on demand, counted in data frames per connection.
     public struct Faults: Sendable, Hashable {
@@ -47,6 +62,9 @@ public struct SimulatorConfiguration: Sendable, Hashable {
         public var symbolEventLimits: [String: Int] = [:]
         /// Refuse every token in AUTH (AUTH_STATE UNAUTHORIZED), as for a revoked quote token.
         public var refuseAllTokens = false
+        /// Answer the first N REST requests to each path prefix with HTTP 500, as a failing API does
+        /// (`["/option-chains": 6]`).
+        public var restFailures: [String: Int] = [:]
         /// Only the first N connections get faults (`nil`: all), so a test can fail once and then recover.
         public var connections: Int?
         /// No faults.

@@ -301,7 +301,7 @@ struct SimulatorConnection: Sendable {
         shared.session.withLock { s in
             let all = s.channels.keys.sorted().flatMap { c in s.channels[c]!.subscriptions.map { (c, $0) } }
             guard !all.isEmpty else { return [] }
-            let now = Timestamp.now.millisecondsSinceEpoch
+            let now = simulator.clock.now.millisecondsSinceEpoch
             var byChannel: [Int: [(String, [any MarketEventPayload])]] = [:]
             var sentPerSubscription = [Int](repeating: 0, count: all.count)
             for _ in 0..<n {

@@ -38,17 +38,38 @@ struct SyntheticMarket {
     init(seed: UInt64) { self.seed = seed }
 
     func traits(_ symbol: String) -> Traits {
-        var rng = SplitMix64(seed: seed ^ Self.hash("profile|" + symbol))
-        return Traits(
-            base: 50 + Double(Self.hash(symbol) % 400),
+        let path = SimulatedCatalog.pathSymbol(of: symbol)
+        var rng = SplitMix64(seed: seed ^ Self.hash("profile|" + path))
+        var traits = Traits(
+            base: 50 + Double(Self.hash(path) % 400),
             swing: 0.002 + 0.013 * rng.unit(), spread: 0.0001 + 0.0019 * rng.unit(), liquidity: 1 + 9 * rng.unit(),
             phases: (rng.unit() * 2 * .pi, rng.unit() * 2 * .pi, rng.unit() * 2 * .pi))
+        if let listed = SimulatedCatalog.level(of: path) {
+            // A listed name trades at its level, swings with its volatility and is quoted tight.
+            traits.base = listed.base
+            traits.swing = listed.volatility / 30
+            traits.spread = 0.00005 + 0.0002 * rng.unit()
+            traits.liquidity = 5 + 5 * rng.unit()
+        }
+        return traits
     }
 
     /// The symbol's price at `ms`: three slow waves (periods of 7 minutes to 5 hours) around its base, a
     /// continuous function of time — the same for history and live events, on every connection.
     func price(_ symbol: String, atMs ms: Int64) -> Double {
         price(traits(symbol), atMs: ms)
+    }
+
+    /// What `symbol` trades at: its path, and for a futures contract the path plus carry to expiry.
+    func spot(_ symbol: String, atMs ms: Int64) -> Double {
+        spot(symbol, traits: traits(symbol), atMs: ms)
+    }
+
+    func spot(_ symbol: String, traits: Traits, atMs ms: Int64) -> Double {
+        let path = price(traits, atMs: ms)
+        guard symbol.hasPrefix("/"), let expiration = FutureSymbol(streamer: symbol)?.expiration else { return path }
+        let years = max(0, Double(SimulatedCatalog.expiry(expiration).millisecondsSinceEpoch - ms) / 31_557_600_000)
+        return path * (1 + 0.045 * years)
     }
 
     func price(_ p: Traits, atMs ms: Int64) -> Double {
@@ -83,9 +104,13 @@ struct SyntheticMarket {
             return candle(symbol: sub.symbol, startMs: Self.floor(nowMs, ms), upToMs: nowMs)
         }
         var w = walks[sub] ?? Walk(traits: traits(sub.symbol), rng: SplitMix64(seed: seed ^ Self.hash(sub.type + "|" + sub.symbol)))
+        if let option = SimulatedOption(sub.symbol), let event = optionEvent(type, option, symbol: sub.symbol, walk: &w, nowMs: nowMs) {
+            walks[sub] = w
+            return event
+        }
         let profile = w.traits
         // The path, plus a tick of noise (at most a spread) so that prints differ from event to event.
-        let p = Self.cents(max(0.01, price(profile, atMs: nowMs) * (1 + profile.spread * (w.rng.unit() - 0.5))))
+        let p = Self.cents(max(0.01, spot(sub.symbol, traits: profile, atMs: nowMs) * (1 + profile.spread * (w.rng.unit() - 0.5))))
         let step = p - (w.last ?? p)
         w.last = p
         w.sequence += 1
@@ -152,6 +177,75 @@ struct SyntheticMarket {
             e.optionVolume = e.callVolume + e.putVolume; e.putCallRatio = e.putVolume / max(1, e.callVolume)
             return e
         case .candle:
+            return nil
+        }
+    }
+
+    /// A live event of a listed option: Black–Scholes on the underlying's path, quoted a few ticks wide
+    /// (`nil` for the types an option has no own model for — Underlying, Candle — which take the generic path).
+    private func optionEvent(_ type: MarketEventType, _ option: SimulatedOption, symbol: String, walk w: inout Walk, nowMs: Int64) -> (any MarketEventPayload)? {
+        let spot = self.spot(option.underlying, atMs: nowMs)
+        let years = max(0, Double(SimulatedCatalog.expiry(option.expiration).millisecondsSinceEpoch - nowMs) / 31_557_600_000)
+        let sigma = OptionPricing.volatility(atm: option.volatility, spot: spot, strike: option.strike)
+        let theo = OptionPricing(call: option.call, spot: spot, strike: option.strike, years: years, sigma: sigma)
+        w.sequence += 1
+        let tick = theo.price >= 3 ? 0.05 : 0.01
+        let width = max(tick, ((theo.price * (0.01 + 0.03 * w.rng.unit())) / tick).rounded(.up) * tick)
+        let bid = max(0, ((theo.price - width / 2) / tick).rounded() * tick)
+        let size = Double(1 + w.rng.next() % 50)
+        let time = Timestamp(millisecondsSinceEpoch: nowMs)
+        let index = (nowMs / 1000) << 32 | (nowMs % 1000) << 22 | (w.sequence & 0x3FFFFF)
+        let step = theo.price - (w.last ?? theo.price)
+        w.last = theo.price
+        switch type {
+        case .quote:
+            var e = Quote(eventSymbol: symbol)
+            e.sequence = w.sequence; e.timeNanoPart = 0; e.bidTime = time; e.askTime = time
+            e.bidExchangeCode = "C"; e.askExchangeCode = "C"
+            e.bidPrice = Self.cents(bid); e.askPrice = Self.cents(bid + width)
+            e.bidSize = size; e.askSize = Double(1 + w.rng.next() % 50)
+            return e
+        case .greeks:
+            var e = Greeks(eventSymbol: symbol)
+            e.index = index; e.time = time; e.sequence = w.sequence; e.price = theo.price
+            e.volatility = sigma; e.delta = theo.delta; e.gamma = theo.gamma
+            e.theta = theo.theta; e.rho = theo.rho; e.vega = theo.vega
+            return e
+        case .theoPrice:
+            var e = TheoPrice(eventSymbol: symbol)
+            e.index = index; e.time = time; e.sequence = w.sequence; e.price = theo.price; e.underlyingPrice = spot
+            e.delta = theo.delta; e.gamma = theo.gamma; e.dividend = 0; e.interest = 0.04
+            return e
+        case .timeAndSale:
+            var e = TimeAndSale(eventSymbol: symbol)
+            e.index = index; e.time = time; e.sequence = w.sequence; e.exchangeCode = "C"; e.price = Self.cents(max(0.01, theo.price)); e.size = size
+            e.bidPrice = Self.cents(bid); e.askPrice = Self.cents(bid + width); e.tradeThroughExempt = "N"
+            e.aggressorSide = step >= 0 ? "BUY" : "SELL"; e.validTick = true; e.type = "NEW"
+            return e
+        case .trade, .tradeETH:
+            w.dayVolume += size
+            var e = Trade(eventSymbol: symbol)
+            e.time = time; e.sequence = w.sequence; e.exchangeCode = "C"; e.dayId = nowMs / 86_400_000
+            e.tickDirection = step >= 0 ? "UP" : "DOWN"; e.price = Self.cents(max(0.01, theo.price)); e.size = size
+            e.change = (step * 100).rounded() / 100; e.dayVolume = w.dayVolume; e.dayTurnover = (w.dayVolume * theo.price * 100).rounded()
+            guard type == .trade else {
+                var slots = EventSlots(count: Trade.fields.count)
+                e.store(into: &slots)
+                return TradeETH(slots: slots)
+            }
+            return e
+        case .summary:
+            var e = Summary(eventSymbol: symbol)
+            e.dayId = nowMs / 86_400_000; e.dayOpenPrice = Self.cents(theo.price * 0.97); e.dayHighPrice = Self.cents(theo.price * 1.1)
+            e.dayLowPrice = Self.cents(theo.price * 0.9); e.dayClosePriceType = "REGULAR"; e.prevDayId = e.dayId - 1
+            e.prevDayClosePrice = Self.cents(theo.price * 1.02); e.prevDayClosePriceType = "FINAL"; e.prevDayVolume = Double(Self.hash(symbol) % 5000)
+            e.openInterest = Int64(Self.hash("oi|" + symbol) % 40_000)
+            return e
+        case .profile:
+            var e = Profile(eventSymbol: symbol)
+            e.description = "Simulated option \(symbol)"; e.shortSaleRestriction = "INACTIVE"; e.tradingStatus = "ACTIVE"
+            return e
+        case .underlying, .candle:
             return nil
         }
     }

@@ -22,6 +22,15 @@ public struct UniverseChange: StatusRecord, Hashable {
         case file
         /// A request to the operator endpoint.
         case api
+        /// An option chain's window (`option_chains`), or a futures product's contract (`futures`), as
+        /// first resolved or refreshed.
+        case chain
+        /// The underlying moved: the chain's window re-centred on the new at-the-money strike.
+        case recenter
+        /// tastytrade's active month moved to the next contract.
+        case roll
+        /// The contracts' expiration passed.
+        case expiry
     }
 
     /// The event kind of universe records.

@@ -163,11 +163,11 @@ extension BenchCommand {
             simulator.terminate()
             simulator.waitUntilExit()
         }
-        // The first line is "DXLink simulator listening on ws://HOST:PORT".
+        // The first line is "DXLink simulator listening on ws://HOST:PORT and tastytrade REST on http://…".
         var line = Data()
         while !line.contains(0x0A), let byte = try output.fileHandleForReading.read(upToCount: 1), !byte.isEmpty { line.append(byte) }
-        guard let url = String(decoding: line, as: UTF8.self).split(separator: " ").last.map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }),
-              url.hasPrefix("ws://") else {
+        guard let url = String(decoding: line, as: UTF8.self).split(separator: " ").first(where: { $0.hasPrefix("ws://") })
+            .map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) else {
             throw ValidationError("the simulator process did not print its URL")
         }
         return try await MarketDataBenchmark.endToEnd(events: events, registry: Sluice.registry, url: url)

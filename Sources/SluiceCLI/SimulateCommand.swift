@@ -7,11 +7,14 @@ import UnixSignals
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
-        abstract: "Run a DXLink-compatible WebSocket server with deterministic synthetic data.",
+        abstract: "Run an offline tastytrade: a DXLink WebSocket server and the REST API, with deterministic synthetic data.",
         discussion: """
             Serves every event type (Quote, Trade, TradeETH, Greeks, Summary, Profile, TheoPrice, TimeAndSale,
             Underlying, Candle with history from fromTime) on ws://HOST:PORT, with token auth, keepalive
-            enforcement and faults on demand. Point a dxlink stage at it with "url" and "token". Stops on
+            enforcement and faults on demand. Point a dxlink stage at it with "url" and "token". The same port
+            answers tastytrade's REST calls on http://HOST:PORT (OAuth, quote tokens, market metrics, option
+            chains, futures, symbol search, quotes), so "tastytrade": {"base_url": "http://HOST:PORT", …} with
+            any client secret and refresh token works too, option chains and futures included. Stops on
             SIGINT/SIGTERM and prints what it sent.
             """
     )
@@ -67,7 +70,8 @@ struct SimulateCommand: AsyncParsableCommand {
         let statistics: SimulatorStatistics
         do {
             statistics = try await DXLinkSimulator.withRunning(configuration) { simulator in
-                let line = "DXLink simulator listening on \(simulator.url)" + (configuration.token == nil ? "" : " (token required)") + "\n"
+                let line = "DXLink simulator listening on \(simulator.url)" + (configuration.token == nil ? "" : " (token required)")
+                    + " and tastytrade REST on \(simulator.restURL)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
                 for await _ in signals { break }
                 return simulator.statistics

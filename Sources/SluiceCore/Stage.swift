@@ -131,4 +131,6 @@ extension StableCode where Domain == StageError {
     public static var invalidRule: Self { Self("invalid_rule") }
     /// A path is invalid.
     public static var invalidPath: Self { Self("invalid_path") }
+    /// A symbol, underlying or product the data source does not know.
+    public static var unknownSymbol: Self { Self("unknown_symbol") }
 }

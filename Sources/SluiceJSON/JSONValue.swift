@@ -161,3 +161,10 @@ package struct JSONPath {
         })
     }
 }
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    /// An object from a literal, its keys in the order written: `["symbol": "SPY", "size": .number(5)]`.
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(elements.map { (key: $0.0, value: $0.1) })
+    }
+}
