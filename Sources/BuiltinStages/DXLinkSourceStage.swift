@@ -111,6 +111,8 @@ public struct DXLinkSourceStage: Stage {
         public var refreshToken: String
         /// Most REST requests per second.
         public var requestsPerSecond: Int
+        /// The timeout of each REST request.
+        public var timeout: ConfigDuration
 
 
         static let spec = ConfigSpec([
@@ -118,6 +120,7 @@ public struct DXLinkSourceStage: Stage {
             ConfigField("client_secret", .string, secret: true, doc: "OAuth client secret (use \"${TASTYTRADE_CLIENT_SECRET}\")."),
             ConfigField("refresh_token", .string, secret: true, doc: "OAuth refresh token (use \"${TASTYTRADE_REFRESH_TOKEN}\")."),
             ConfigField("requests_per_second", .integer(1...1000), default: .number(2), advanced: true, doc: "Most REST requests per second (token, chain and futures lookups), a sliding window."),
+            ConfigField("timeout", .duration, default: .string("10s"), advanced: true, doc: "The timeout of each REST request (an SPX chain is a few megabytes)."),
         ])
     }
 
@@ -430,6 +433,7 @@ public struct DXLinkSourceStage: Stage {
         } else if let login = c.tastytrade {
             var configuration = TastytradeConfiguration(baseURL: login.baseURL, credentials: TastytradeCredentials(clientSecret: login.clientSecret, refreshToken: login.refreshToken))
             configuration.rateLimit = login.requestsPerSecond
+            configuration.timeout = login.timeout.duration
             let client = TastytradeClient(configuration: configuration, clock: context.clock, logger: context.logger)
             try await stream(TastytradeTokenProvider(client: client), client: client, output: output)
         } else {

@@ -23,6 +23,7 @@ final class SimulatedTastytradeAPI: Sendable {
     private let issued = Mutex<(tokens: Set<String>, count: Int)>(([], 0))
     private let requests = Mutex<Int>(0)
     private let failed = Mutex<[String: Int]>([:])
+    private let chains = Mutex<[String: Response]>([:])
 
     init(configuration: SimulatorConfiguration, dxlinkURL: String, clock: any StageClock) {
         self.configuration = configuration
@@ -58,7 +59,15 @@ final class SimulatedTastytradeAPI: Sendable {
             guard let equity = SimulatedCatalog.equity(segments[1]), !equity.roots.isEmpty else {
                 return error(404, "record_not_found", "no option chain for \(segments[1])")
             }
-            return items(equity.roots.map { chain(equity, $0, now: now) })
+            // A chain is the same all day (strikes from the day's opening level; only expired ones leave).
+            let key = equity.symbol + "|" + equity.roots.map { SimulatedCatalog.expirations($0, at: now).first?.date.description ?? "-" }.joined(separator: ",") + "|\(CalendarDate(now))"
+            if let cached = chains.withLock({ $0[key] }) { return cached }
+            let response = items(equity.roots.map { chain(equity, $0, now: now) })
+            chains.withLock { c in
+                if c.count > 64 { c.removeAll() }
+                c[key] = response
+            }
+            return response
         case "futures-option-chains" where segments.count == 3 && segments[2] == "nested":
             guard let product = SimulatedCatalog.product(segments[1]), product.hasOptions else {
                 return error(404, "record_not_found", "no futures option chain for \(segments[1])")

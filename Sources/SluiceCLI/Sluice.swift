@@ -15,7 +15,7 @@ struct Sluice: AsyncParsableCommand {
             Exit codes: 0 success, 1 runtime failure, 2 invalid input (bad file or flags).
             """,
         version: version,
-        subcommands: [RunCommand.self, ValidateCommand.self, StagesCommand.self, SchemaCommand.self, GraphCommand.self, SimulateCommand.self, SnapshotCommand.self, MetricsCommand.self, BenchCommand.self, NewStageCommand.self, BuildPluginCommand.self]
+        subcommands: [RunCommand.self, ValidateCommand.self, StagesCommand.self, SchemaCommand.self, GraphCommand.self, SimulateCommand.self, SnapshotCommand.self, SymbolsCommand.self, ChainCommand.self, MetricsCommand.self, BenchCommand.self, NewStageCommand.self, BuildPluginCommand.self]
     )
 
     /// The stage kinds the running command knows: bound by ``SluiceCommandLine/main(registry:)`` for the

@@ -21,7 +21,7 @@ struct OptionChainPipelineTests {
         TestPipeline("""
         {"name": "chain", "stages": [
           {"id": "feed", "kind": "dxlink", "config": {
-             "tastytrade": {"base_url": "\(sim.restURL)", "client_secret": "secret", "refresh_token": "refresh", "requests_per_second": 1000},
+             "tastytrade": {"base_url": "\(sim.restURL)", "client_secret": "secret", "refresh_token": "refresh", "requests_per_second": 1000, "timeout": "300s"},
              \(extra), "no_data_after": "0s"}},
           {"id": "decode", "kind": "dxlink_decode", "from": "feed"},
           {"id": "out", "kind": "collect", "from": "decode"}
@@ -107,6 +107,7 @@ struct OptionChainPipelineTests {
     static func chains(_ sim: DXLinkSimulator, _ clock: ManualClock) async throws -> [OptionChain] {
         var c = TastytradeConfiguration(baseURL: sim.restURL, credentials: TastytradeCredentials(clientSecret: "s", refreshToken: "r"))
         c.retry = RetryPolicy(maxAttempts: 1)
+        c.timeout = .seconds(300)
         return try await TastytradeClient(configuration: c, clock: clock).optionChains(underlying: "SPX")
     }
 
@@ -155,7 +156,11 @@ struct OptionChainPipelineTests {
                 """).run(clock: clock, logger: logs.logger()) { p async throws in
                 #expect(try await eventually { Self.quoted("/ESZ26:XCME") })
                 try await Self.advance(clock, by: .seconds(120))  // past midnight into Monday 2026-12-14
-                #expect(try await eventually { Self.quoted("/ESH27:XCME") })
+                // The next look-up comes within one `refresh` of clock time: keep the clock moving (10× real time).
+                #expect(try await eventually {
+                    clock.advance(by: .milliseconds(20))
+                    return Self.quoted("/ESH27:XCME")
+                })
                 #expect(Self.universe().map { "\($0.change) \($0.symbol) \($0.reason)" } == [
                     "added /ESZ26:XCME chain", "removed /ESZ26:XCME roll", "added /ESH27:XCME roll",
                 ])
