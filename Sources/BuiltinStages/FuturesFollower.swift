@@ -26,10 +26,17 @@ struct FuturesFollower: Sendable {
             var delay = refresh
             do {
                 let contracts = try await client.futures(product: product)
-                guard let pick = FutureContract.pick(month, from: contracts, today: CalendarDate(context.clock.now)) else {
-                    throw StageError(.unknownSymbol, "futures: tastytrade lists no contract of product \"\(product)\"")
-                }
                 attempt = 0
+                guard let pick = FutureContract.pick(month, from: contracts, today: CalendarDate(context.clock.now)) else {
+                    // Unknown at start is a mistake in the file; a list that comes back empty later is the
+                    // server's glitch, and the contract streaming stays.
+                    guard let current else { throw StageError(.unknownSymbol, "futures: tastytrade lists no contract of product \"\(product)\"") }
+                    context.logger.warning("tastytrade listed no contract of the futures product; keeping the current contract", metadata: [
+                        "product": "\(product)", "contract": "\(current.streamerSymbol)",
+                    ])
+                    try await context.clock.sleep(for: delay)
+                    continue
+                }
                 if pick.streamerSymbol != current?.streamerSymbol {
                     try await apply(name, events.map { FeedSubscription(type: $0, symbol: pick.streamerSymbol) }, current == nil ? .chain : .roll)
                     if let old = current {

@@ -1,4 +1,3 @@
-import Foundation
 public import MarketData
 public import SluiceCore
 
@@ -107,8 +106,6 @@ extension TastytradeClient {
 
     /// A symbol as one path segment: `/` → `%2F`, space → `%20`.
     static func pathSegment(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
+        encode(s, keeping: "-._~")
     }
 }

@@ -229,9 +229,10 @@ public final class TastytradeClient: Sendable {
         }
     }
 
-    private static func encode(_ s: String) -> String {
+    /// Percent-encodes everything but letters, digits and `keeping` (a query value keeps its commas).
+    static func encode(_ s: String, keeping: String = "-._~,") -> String {
         var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~,")
+        allowed.insert(charactersIn: keeping)
         return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
     }
 
