@@ -1,4 +1,5 @@
 @testable import DXLinkSimulator
+import BuiltinStages
 import Foundation
 import MarketData
 import SluiceCore
@@ -193,6 +194,17 @@ struct SimulatedTastytradeTests {
                     }
                 }
             }
+        }
+    }
+
+    @Test("the resolver asks once per kind of symbol, not once per symbol, and keeps the input order")
+    func resolverBatches() async throws {
+        try await withClient { client, sim, clock in
+            let inputs = ["SPY", "AAPL", "NOPE", "/ESZ6", "/ESH7", "MSFT", ".SPXW261218C5700", "QQQ", "/ES"]
+            let resolved = try await SymbolResolver(client: client, today: CalendarDate(clock.now)).resolve(inputs)
+            #expect(resolved.map(\.input) == inputs)
+            #expect(resolved.map { $0.streamerSymbol ?? "-" } == ["SPY", "AAPL", "-", "/ESZ26:XCME", "/ESH27:XCME", "MSFT", ".SPXW261218C5700", "QQQ", "/ESZ26:XCME"])
+            #expect(sim.restRequests == 4, "OAuth, one equities request, one contracts request, one product request")
         }
     }
 }
