@@ -61,7 +61,7 @@ struct BoardSinkTests {
                 while !Task.isCancelled && !readText(path).hasSuffix("SYM9,\(Self.rounds - 1),\(String(repeating: "x", count: 500))\r\n") {
                     let text = readText(path)
                     if !text.isEmpty { seen.append(text) }
-                    try? await Task.sleep(for: .microseconds(200))  // (a poller, not a timer: it only spaces the reads)
+                    try? await Task.sleep(for: .milliseconds(1))  // (a poller, not a timer: it only spaces the reads, leaving the writer a core)
                 }
                 return seen
             }
